@@ -1,0 +1,393 @@
+// The kernel loop and the Boost.Fiber scheduling algorithm that hands control to it.
+//
+// Boost.Fiber asks its scheduling algorithm which context to run next whenever a fiber suspends.
+// VirtualTimeAlgorithm answers: a ready simulated fiber chosen by the run's policy if there is
+// one, otherwise the kernel context (the thread's main fiber), which then advances virtual time.
+// The dispatcher context (Boost's own housekeeping fiber, which frees finished fibers) runs only
+// when the kernel parks itself, which it does every so often and at the end of a run.
+#include "sim/kernel/simulation.h"
+
+#include <boost/fiber/all.hpp>
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+
+namespace tracksim::sim {
+namespace {
+
+namespace fibers = boost::fibers;
+
+struct FiberProps : fibers::fiber_properties {
+  explicit FiberProps(fibers::context* ctx) : fiber_properties(ctx) {}
+  FiberRecord* record = nullptr;
+};
+
+thread_local Simulation* t_current = nullptr;
+
+class VirtualTimeAlgorithm final : public fibers::algo::algorithm_with_properties<FiberProps> {
+ public:
+  VirtualTimeAlgorithm() { t_algorithm = this; }
+  ~VirtualTimeAlgorithm() override {
+    if (t_algorithm == this) t_algorithm = nullptr;
+  }
+
+  static VirtualTimeAlgorithm* installed() { return t_algorithm; }
+
+  void awakened(fibers::context* ctx, FiberProps& props) noexcept override {
+    if (ctx->is_context(fibers::type::main_context)) {
+      main_ = ctx;
+      return;
+    }
+    if (ctx->is_context(fibers::type::dispatcher_context)) {
+      dispatcher_ = ctx;
+      return;
+    }
+    Simulation* sim = t_current;
+    if (sim == nullptr) {
+      std::fputs("tracksim: a fiber became ready with no simulation on this thread\n", stderr);
+      std::abort();
+    }
+    if (props.record == nullptr) props.record = sim->take_spawning();
+    assert(props.record != nullptr);
+    sim->on_ready(ctx, props.record);
+  }
+
+  fibers::context* pick_next() noexcept override {
+    Simulation* sim = t_current;
+    if (sim != nullptr && sim->has_ready_fibers()) return sim->pick_next();
+    if (main_ != nullptr) return std::exchange(main_, nullptr);
+    return std::exchange(dispatcher_, nullptr);
+  }
+
+  bool has_ready_fibers() const noexcept override {
+    return main_ != nullptr || dispatcher_ != nullptr ||
+           (t_current != nullptr && t_current->has_ready_fibers());
+  }
+
+  // Boost calls this from its dispatcher when nothing is ready. A finite deadline means some fiber
+  // is in one of Boost's own timed waits, which would read the real clock.
+  void suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept override {
+    if (deadline != std::chrono::steady_clock::time_point::max()) {
+      std::fputs(
+          "tracksim: fatal: a fiber used a Boost.Fiber timed wait (sleep_for, wait_for, ...), "
+          "which reads the real clock; use the virtual-time primitives of sim/kernel/sync.h\n",
+          stderr);
+      std::abort();
+    }
+    if (!parked_main_) {
+      std::fputs("tracksim: fatal: every context on this thread is blocked\n", stderr);
+      std::abort();
+    }
+    parked_main_ = false;
+    main_ = main_context_;
+  }
+
+  void notify() noexcept override {}
+
+  // Suspends the kernel context without making it ready, so the dispatcher gets to run (and free
+  // finished fibers) once every simulated fiber has suspended.
+  void park_main() {
+    main_context_ = fibers::context::active();
+    assert(main_context_->is_context(fibers::type::main_context));
+    parked_main_ = true;
+    main_context_->suspend();
+  }
+
+ private:
+  static thread_local VirtualTimeAlgorithm* t_algorithm;
+  fibers::context* main_ = nullptr;
+  fibers::context* dispatcher_ = nullptr;
+  fibers::context* main_context_ = nullptr;
+  bool parked_main_ = false;
+};
+
+thread_local VirtualTimeAlgorithm* VirtualTimeAlgorithm::t_algorithm = nullptr;
+
+VirtualTimeAlgorithm& algorithm_for_this_thread() {
+  if (VirtualTimeAlgorithm::installed() == nullptr) {
+    fibers::use_scheduling_algorithm<VirtualTimeAlgorithm>();
+  }
+  return *VirtualTimeAlgorithm::installed();
+}
+
+class FifoPolicy final : public SchedulePolicy {
+ public:
+  std::size_t pick(const std::vector<FiberRecord*>&) override { return 0; }
+  std::string_view name() const override { return "fifo"; }
+};
+
+class RandomPolicy final : public SchedulePolicy {
+ public:
+  explicit RandomPolicy(std::uint64_t seed) : stream_(seed, "kernel/schedule") {}
+  std::size_t pick(const std::vector<FiberRecord*>& ready) override {
+    if (ready.size() == 1) return 0;
+    return static_cast<std::size_t>(stream_.next_in(0, static_cast<std::int64_t>(ready.size()) - 1));
+  }
+  std::string_view name() const override { return "random"; }
+
+ private:
+  RandomStream stream_;
+};
+
+// Fibers finished since the dispatcher last ran; past this many the kernel parks to free them.
+constexpr std::uint64_t kReleaseBatch = 64;
+
+}  // namespace
+
+std::string_view to_string(ScheduleStrategy s) {
+  switch (s) {
+    case ScheduleStrategy::kFifo: return "fifo";
+    case ScheduleStrategy::kRandom: return "random";
+  }
+  return "?";
+}
+
+std::unique_ptr<SchedulePolicy> make_policy(ScheduleStrategy strategy, std::uint64_t seed) {
+  switch (strategy) {
+    case ScheduleStrategy::kFifo: return std::make_unique<FifoPolicy>();
+    case ScheduleStrategy::kRandom: return std::make_unique<RandomPolicy>(seed);
+  }
+  return nullptr;
+}
+
+std::string_view to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::kQuiescent: return "quiescent";
+    case RunStatus::kTimeLimit: return "time_limit";
+    case RunStatus::kDeadlock: return "deadlock";
+    case RunStatus::kFiberFailed: return "fiber_failed";
+  }
+  return "?";
+}
+
+Simulation::Simulation(KernelOptions options)
+    : options_(options),
+      trace_(options.trace_mode),
+      policy_(make_policy(options.strategy, options.seed)) {
+  if (t_current != nullptr) {
+    std::fputs("tracksim: fatal: one simulation per thread at a time\n", stderr);
+    std::abort();
+  }
+  if (!fibers::context::active()->is_context(fibers::type::main_context)) {
+    std::fputs("tracksim: fatal: a simulation must be created on a thread's main context\n",
+               stderr);
+    std::abort();
+  }
+  algorithm_for_this_thread();
+  t_current = this;
+}
+
+Simulation::~Simulation() {
+  if (live_fibers_ > 0) cancel_all();
+  release_finished_fibers();
+  t_current = nullptr;
+}
+
+Simulation& Simulation::current() {
+  assert(t_current != nullptr);
+  return *t_current;
+}
+
+std::uint64_t Simulation::spawn(std::string name, std::function<void()> body, bool daemon) {
+  auto record = std::make_unique<FiberRecord>();
+  FiberRecord* self = record.get();
+  self->id = fibers_.size() + 1;
+  self->name = std::move(name);
+  self->daemon = daemon;
+  fibers_.push_back(std::move(record));
+  ++live_fibers_;
+  trace_.event(now_ns_, "fiber.spawn").field("fiber", self->id).field("name", self->name);
+
+  auto run_body = [this, self, body = std::move(body)]() {
+    self->context = fibers::context::active();
+    if (!self->cancelled) {
+      try {
+        body();
+      } catch (const FiberCancelled&) {
+        // The run is ending; the stack has unwound and nothing more is simulated.
+      } catch (const std::exception& e) {
+        if (failure_.empty()) failure_ = "fiber " + self->name + ": " + e.what();
+      } catch (...) {
+        if (failure_.empty()) failure_ = "fiber " + self->name + ": unknown exception";
+      }
+    }
+    self->state = FiberState::kDone;
+    --live_fibers_;
+    ++finished_since_release_;
+    if (!self->cancelled) trace_.event(now_ns_, "fiber.end").field("fiber", self->id);
+  };
+
+  spawning_ = self;
+  fibers::fiber fiber(std::allocator_arg, fibers::fixedsize_stack(options_.stack_bytes),
+                      std::move(run_body));
+  assert(spawning_ == nullptr);  // the algorithm took the record when the fiber became ready
+  fiber.detach();
+  return self->id;
+}
+
+void Simulation::at(Nanos time_ns, std::function<void()> callback) {
+  assert(time_ns >= now_ns_);
+  std::uint32_t slot;
+  if (!free_callbacks_.empty()) {
+    slot = free_callbacks_.back();
+    free_callbacks_.pop_back();
+    callbacks_[slot] = std::move(callback);
+  } else {
+    slot = static_cast<std::uint32_t>(callbacks_.size());
+    callbacks_.push_back(std::move(callback));
+  }
+  queue_.push(Event{.time_ns = time_ns, .sequence = 0, .fiber = nullptr, .generation = 0,
+                    .callback = slot});
+}
+
+std::uint64_t Simulation::prepare_wait() {
+  assert(running_ != nullptr);
+  return ++running_->wait_generation;
+}
+
+void Simulation::block(const char* reason) {
+  FiberRecord* self = running_;
+  assert(self != nullptr);
+  if (self->cancelled) throw FiberCancelled{};
+  self->state = FiberState::kBlocked;
+  self->blocked_on = reason;
+  fibers::context::active()->suspend();
+  assert(running_ == self);
+  if (self->cancelled) throw FiberCancelled{};
+}
+
+void Simulation::wake(FiberRecord* fiber, std::uint64_t generation) {
+  if (fiber->state != FiberState::kBlocked) return;
+  if (fiber->wait_generation != generation) return;
+  ++fiber->wait_generation;  // any other waker of the same wait is now stale
+  fiber->state = FiberState::kReady;
+  trace_.event(now_ns_, "fiber.wake").field("fiber", fiber->id);
+  fibers::context::active()->schedule(fiber->context);
+}
+
+void Simulation::wake_at(Nanos time_ns, FiberRecord* fiber, std::uint64_t generation) {
+  assert(time_ns >= now_ns_);
+  queue_.push(Event{.time_ns = time_ns, .sequence = 0, .fiber = fiber, .generation = generation,
+                    .callback = 0});
+}
+
+void Simulation::sleep_for(Nanos duration_ns) {
+  assert(duration_ns >= 0);
+  const std::uint64_t generation = prepare_wait();
+  wake_at(now_ns_ + duration_ns, running_, generation);
+  block("sleep");
+}
+
+void Simulation::on_ready(fibers::context* context, FiberRecord* fiber) {
+  fiber->state = FiberState::kReady;
+  ready_.push_back(fiber);
+  ready_contexts_.push_back(context);
+}
+
+fibers::context* Simulation::pick_next() {
+  assert(!ready_.empty());
+  const std::size_t index = policy_->pick(ready_);
+  assert(index < ready_.size());
+  fibers::context* context = ready_contexts_[index];
+  running_ = ready_[index];
+  running_->state = FiberState::kRunning;
+  ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(index));
+  ready_contexts_.erase(ready_contexts_.begin() + static_cast<std::ptrdiff_t>(index));
+  return context;
+}
+
+void Simulation::let_ready_fibers_run() {
+  while (!ready_.empty()) {
+    boost::this_fiber::yield();
+    running_ = nullptr;
+  }
+  if (finished_since_release_ >= kReleaseBatch) release_finished_fibers();
+}
+
+void Simulation::release_finished_fibers() {
+  finished_since_release_ = 0;
+  algorithm_for_this_thread().park_main();
+  running_ = nullptr;
+}
+
+void Simulation::dispatch(const Event& event) {
+  if (event.fiber != nullptr) {
+    wake(event.fiber, event.generation);
+    return;
+  }
+  // Move the callback out first: it may schedule more callbacks and reuse slots.
+  std::function<void()> callback = std::move(callbacks_[event.callback]);
+  callbacks_[event.callback] = nullptr;
+  free_callbacks_.push_back(event.callback);
+  callback();
+}
+
+RunOutcome Simulation::run(Nanos until_ns) {
+  assert(!ran_);
+  ran_ = true;
+  RunOutcome outcome;
+
+  for (;;) {
+    let_ready_fibers_run();
+    if (!failure_.empty()) {
+      outcome.status = RunStatus::kFiberFailed;
+      outcome.detail = failure_;
+      break;
+    }
+    if (queue_.empty()) {
+      const std::string blocked = describe_blocked(false);
+      outcome.status = blocked.empty() ? RunStatus::kQuiescent : RunStatus::kDeadlock;
+      outcome.detail = blocked;
+      break;
+    }
+    if (queue_.top().time_ns > until_ns) {
+      now_ns_ = until_ns;
+      outcome.status = RunStatus::kTimeLimit;
+      break;
+    }
+    const Event event = queue_.pop();
+    assert(event.time_ns >= now_ns_);
+    now_ns_ = event.time_ns;
+    dispatch(event);
+    ++outcome.events_dispatched;
+  }
+
+  outcome.end_time_ns = now_ns_;
+  cancel_all();
+  return outcome;
+}
+
+void Simulation::cancel_all() {
+  for (auto& fiber : fibers_) {
+    if (fiber->state == FiberState::kDone) continue;
+    fiber->cancelled = true;
+    if (fiber->state == FiberState::kBlocked) {
+      fiber->state = FiberState::kReady;
+      ++fiber->wait_generation;
+      fibers::context::active()->schedule(fiber->context);
+    }
+  }
+  let_ready_fibers_run();
+  release_finished_fibers();
+  if (live_fibers_ != 0) {
+    std::fprintf(stderr, "tracksim: fatal: %llu fibers could not be cancelled: %s\n",
+                 static_cast<unsigned long long>(live_fibers_), describe_blocked(true).c_str());
+    std::abort();
+  }
+  queue_.clear();
+  callbacks_.clear();
+  free_callbacks_.clear();
+}
+
+std::string Simulation::describe_blocked(bool include_daemons) const {
+  std::string text;
+  for (const auto& fiber : fibers_) {
+    if (fiber->state != FiberState::kBlocked) continue;
+    if (fiber->daemon && !include_daemons) continue;
+    if (!text.empty()) text += ", ";
+    text += fiber->name + "#" + std::to_string(fiber->id) + " waiting on " + fiber->blocked_on;
+  }
+  return text;
+}
+
+}  // namespace tracksim::sim
