@@ -23,7 +23,9 @@ enum class OperationKind : unsigned char {
   kCompleteDelivery,
 };
 inline constexpr int kOperationKindCount = 3;
+// The seed's method names: "updateStatus", "updateLocation", "completeDelivery".
 std::string_view to_string(OperationKind k);
+std::optional<OperationKind> operation_kind_from_string(std::string_view name);
 
 struct ApiRequest {
   OperationKind kind = OperationKind::kUpdateLocation;

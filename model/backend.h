@@ -20,6 +20,7 @@ namespace tracksim::model {
 class Monitoring;
 
 enum class Jitter : unsigned char { kNone, kFull, kEqual, kDecorrelated };
+// "none", "full", "equal", "decorrelated".
 std::string_view to_string(Jitter j);
 std::optional<Jitter> jitter_from_string(std::string_view name);
 
@@ -35,7 +36,9 @@ struct AtomicUpdateConfig {
 };
 
 enum class Implementation : unsigned char { kFixed, kLegacy };
+// "fixed", "legacy".
 std::string_view to_string(Implementation i);
+std::optional<Implementation> implementation_from_string(std::string_view name);
 
 struct BackendConfig {
   Implementation implementation = Implementation::kFixed;
@@ -56,6 +59,13 @@ struct BackendPorts {
   Probes* probes = nullptr;            // optional
 };
 
+// ok, or kValidationError saying what is wrong: an unknown mutant name, mutants asked of the
+// legacy implementation (they are defects planted in the fixed code), or knobs out of range.
+Status validate_backend_config(const BackendConfig& config);
+
+// The backend for `config` on `ports`, or nullptr when validate_backend_config rejects the config.
+// REQUIRES: ports.clock, ports.sleeper, ports.random and ports.store are set and outlive the
+// backend; the optional ports may be null.
 std::unique_ptr<DeliveryBackend> make_backend(const BackendConfig& config,
                                               const BackendPorts& ports);
 
