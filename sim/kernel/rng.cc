@@ -7,13 +7,16 @@
 namespace tracksim::sim {
 namespace {
 
-constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+constexpr std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
 RandomStream::RandomStream(std::uint64_t run_seed, std::string_view name) {
   std::uint64_t state = run_seed ^ fnv1a(name);
-  for (auto& word : s_) word = splitmix64(state);
+  for (auto& word : s_)
+    word = splitmix64(state);
   // xoshiro's state must not be all zero; splitmix64 makes that practically impossible, but the
   // generator would then return zeros forever, so rule it out.
   assert((s_[0] | s_[1] | s_[2] | s_[3]) != 0);
@@ -51,7 +54,9 @@ double RandomStream::normal(double mean, double stddev) {
   return mean + stddev * radius * std::cos(angle);
 }
 
-double RandomStream::lognormal(double mu, double sigma) { return std::exp(normal(mu, sigma)); }
+double RandomStream::lognormal(double mu, double sigma) {
+  return std::exp(normal(mu, sigma));
+}
 
 double RandomStream::lognormal_with_moments(double mean, double stddev) {
   assert(mean > 0);

@@ -27,7 +27,8 @@ Moments measure(int n, Draw draw) {
 
 TEST(RandomStream, SameSeedAndNameGiveSameNumbers) {
   RandomStream a(42, "driver-1/gps"), b(42, "driver-1/gps");
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(a.next_u64(), b.next_u64());
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(a.next_u64(), b.next_u64());
 }
 
 TEST(RandomStream, NamesAndSeedsSeparateStreams) {
@@ -58,8 +59,10 @@ TEST(RandomStream, UnitIsInHalfOpenRange) {
 TEST(RandomStream, NextInCoversBoundsUniformly) {
   RandomStream stream(5, "dice");
   int counts[6] = {};
-  for (int i = 0; i < 60000; ++i) ++counts[stream.next_in(1, 6) - 1];
-  for (int c : counts) EXPECT_NEAR(c, 10000, 400);  // about 4.4 standard deviations
+  for (int i = 0; i < 60000; ++i)
+    ++counts[stream.next_in(1, 6) - 1];
+  for (int c : counts)
+    EXPECT_NEAR(c, 10000, 400);  // about 4.4 standard deviations
 }
 
 TEST(RandomStream, ExponentialMoments) {

@@ -121,7 +121,8 @@ class RandomPolicy final : public SchedulePolicy {
   explicit RandomPolicy(std::uint64_t seed) : stream_(seed, "kernel/schedule") {}
   std::size_t pick(const std::vector<FiberRecord*>& ready) override {
     if (ready.size() == 1) return 0;
-    return static_cast<std::size_t>(stream_.next_in(0, static_cast<std::int64_t>(ready.size()) - 1));
+    return static_cast<std::size_t>(
+        stream_.next_in(0, static_cast<std::int64_t>(ready.size()) - 1));
   }
   std::string_view name() const override { return "random"; }
 
@@ -136,32 +137,41 @@ constexpr std::uint64_t kReleaseBatch = 64;
 
 std::string_view to_string(ScheduleStrategy s) {
   switch (s) {
-    case ScheduleStrategy::kFifo: return "fifo";
-    case ScheduleStrategy::kRandom: return "random";
+    case ScheduleStrategy::kFifo:
+      return "fifo";
+    case ScheduleStrategy::kRandom:
+      return "random";
   }
   return "?";
 }
 
 std::unique_ptr<SchedulePolicy> make_policy(ScheduleStrategy strategy, std::uint64_t seed) {
   switch (strategy) {
-    case ScheduleStrategy::kFifo: return std::make_unique<FifoPolicy>();
-    case ScheduleStrategy::kRandom: return std::make_unique<RandomPolicy>(seed);
+    case ScheduleStrategy::kFifo:
+      return std::make_unique<FifoPolicy>();
+    case ScheduleStrategy::kRandom:
+      return std::make_unique<RandomPolicy>(seed);
   }
   return nullptr;
 }
 
 std::string_view to_string(RunStatus s) {
   switch (s) {
-    case RunStatus::kQuiescent: return "quiescent";
-    case RunStatus::kTimeLimit: return "time_limit";
-    case RunStatus::kDeadlock: return "deadlock";
-    case RunStatus::kFiberFailed: return "fiber_failed";
+    case RunStatus::kQuiescent:
+      return "quiescent";
+    case RunStatus::kTimeLimit:
+      return "time_limit";
+    case RunStatus::kDeadlock:
+      return "deadlock";
+    case RunStatus::kFiberFailed:
+      return "fiber_failed";
   }
   return "?";
 }
 
 Simulation::Simulation(KernelOptions options)
     : options_(options),
+      stacks_(options.stack_bytes),
       trace_(options.trace_mode),
       policy_(make_policy(options.strategy, options.seed)) {
   if (t_current != nullptr) {
@@ -218,8 +228,12 @@ std::uint64_t Simulation::spawn(std::string name, std::function<void()> body, bo
   };
 
   spawning_ = self;
+#if defined(TRACKSIM_SANITIZE)
   fibers::fiber fiber(std::allocator_arg, fibers::fixedsize_stack(options_.stack_bytes),
                       std::move(run_body));
+#else
+  fibers::fiber fiber(std::allocator_arg, StackPoolAllocator(&stacks_), std::move(run_body));
+#endif
   assert(spawning_ == nullptr);  // the algorithm took the record when the fiber became ready
   fiber.detach();
   return self->id;
@@ -236,8 +250,8 @@ void Simulation::at(Nanos time_ns, std::function<void()> callback) {
     slot = static_cast<std::uint32_t>(callbacks_.size());
     callbacks_.push_back(std::move(callback));
   }
-  queue_.push(Event{.time_ns = time_ns, .sequence = 0, .fiber = nullptr, .generation = 0,
-                    .callback = slot});
+  queue_.push(Event{
+      .time_ns = time_ns, .sequence = 0, .fiber = nullptr, .generation = 0, .callback = slot});
 }
 
 std::uint64_t Simulation::prepare_wait() {
@@ -267,8 +281,8 @@ void Simulation::wake(FiberRecord* fiber, std::uint64_t generation) {
 
 void Simulation::wake_at(Nanos time_ns, FiberRecord* fiber, std::uint64_t generation) {
   assert(time_ns >= now_ns_);
-  queue_.push(Event{.time_ns = time_ns, .sequence = 0, .fiber = fiber, .generation = generation,
-                    .callback = 0});
+  queue_.push(Event{
+      .time_ns = time_ns, .sequence = 0, .fiber = fiber, .generation = generation, .callback = 0});
 }
 
 void Simulation::sleep_for(Nanos duration_ns) {

@@ -31,6 +31,7 @@
 #include "model/ports.h"
 #include "sim/kernel/event_queue.h"
 #include "sim/kernel/rng.h"
+#include "sim/kernel/stack_pool.h"
 #include "sim/kernel/trace.h"
 
 namespace boost::fibers {
@@ -81,10 +82,10 @@ struct KernelOptions {
 };
 
 enum class RunStatus : unsigned char {
-  kQuiescent,     // nothing left to do: the queue is empty and only daemons wait
-  kTimeLimit,     // stopped at the requested time with events still pending
-  kDeadlock,      // the queue is empty but non-daemon fibers still wait
-  kFiberFailed,   // an exception escaped a fiber
+  kQuiescent,    // nothing left to do: the queue is empty and only daemons wait
+  kTimeLimit,    // stopped at the requested time with events still pending
+  kDeadlock,     // the queue is empty but non-daemon fibers still wait
+  kFiberFailed,  // an exception escaped a fiber
 };
 std::string_view to_string(RunStatus s);
 
@@ -116,7 +117,9 @@ class Simulation {
 
   // Runs `callback` on the kernel context at `time_ns` (>= now). It must not wait.
   void at(Nanos time_ns, std::function<void()> callback);
-  void after(Nanos delay_ns, std::function<void()> callback) { at(now_ns_ + delay_ns, std::move(callback)); }
+  void after(Nanos delay_ns, std::function<void()> callback) {
+    at(now_ns_ + delay_ns, std::move(callback));
+  }
 
   // Runs until quiescence, deadlock, failure, or virtual time `until_ns`; then cancels every fiber
   // still alive. A Simulation runs once.
@@ -155,6 +158,7 @@ class Simulation {
   std::string describe_blocked(bool include_daemons) const;
 
   KernelOptions options_;
+  StackPool stacks_;  // declared before anything a fiber may still hold at destruction
   Trace trace_;
   std::unique_ptr<SchedulePolicy> policy_;
   Nanos now_ns_ = 0;

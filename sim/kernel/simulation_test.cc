@@ -133,7 +133,8 @@ TEST(Simulation, DeadlockNamesTheBlockedFibers) {
   Simulation sim(fifo());
   Mailbox<int> never;
   sim.spawn("stuck-driver", [&] { never.receive(); });
-  sim.spawn("server", [&] { never.receive(); }, /*daemon=*/true);
+  sim.spawn(
+      "server", [&] { never.receive(); }, /*daemon=*/true);
   const RunOutcome outcome = sim.run();
   EXPECT_EQ(outcome.status, RunStatus::kDeadlock);
   EXPECT_NE(outcome.detail.find("stuck-driver#1 waiting on mailbox"), std::string::npos);
@@ -219,7 +220,10 @@ TEST(Simulation, SimulationsRunOneAfterAnotherOnOneThread) {
   for (int i = 0; i < 3; ++i) {
     Simulation sim(fifo());
     int count = 0;
-    sim.spawn("x", [&] { sim.sleep_for(1); ++count; });
+    sim.spawn("x", [&] {
+      sim.sleep_for(1);
+      ++count;
+    });
     sim.run();
     EXPECT_EQ(count, 1);
   }

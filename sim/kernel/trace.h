@@ -40,7 +40,9 @@ class Trace {
     Line& field(std::string_view key, double value);
     Line& field(std::string_view key, bool value);
     Line& field(std::string_view key, std::string_view value);
-    Line& field(std::string_view key, const char* value) { return field(key, std::string_view(value)); }
+    Line& field(std::string_view key, const char* value) {
+      return field(key, std::string_view(value));
+    }
     Line& field(std::string_view key, const std::string& value) {
       return field(key, std::string_view(value));
     }
