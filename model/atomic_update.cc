@@ -91,6 +91,9 @@ struct AtomicUpdater::AttemptState {
   // The version we read when our lease ended before our commit: a later read that finds a newer
   // version means another writer took the expired lock and committed.
   std::optional<std::int64_t> version_when_lease_lost;
+  // The last release failed, so the lock may still be ours: the next attempt releases it first
+  // rather than find itself blocked by its own lease.
+  bool release_pending = false;
 };
 
 AtomicUpdater::AtomicUpdater(const AtomicUpdateConfig& config, const BackendPorts& ports,
@@ -142,6 +145,8 @@ std::optional<Result<AtomicUpdateResult>> AtomicUpdater::attempt(const std::stri
     return Result<AtomicUpdateResult>(std::move(error));
   };
 
+  if (state.release_pending) release_lock(delivery_id, operation_id, state);
+
   // 1. Acquire the lock and read the fresh document in one atomic write.
   const Nanos acquire_now_ns = ports_.clock->now();
   const Nanos lock_until_ns = acquire_now_ns + config_.lock_timeout_ns;
@@ -160,7 +165,7 @@ std::optional<Result<AtomicUpdateResult>> AtomicUpdater::attempt(const std::stri
     if (acquired.error_class() == ErrorClass::kNetworkTimeout) {
       // The lock may be ours now; give it back rather than leave it for the lease to end.
       hit(probe::kLockAcquireOutcomeUnknown);
-      release_lock(delivery_id, operation_id);
+      release_lock(delivery_id, operation_id, state);
     }
     return fail(acquired.error());
   }
@@ -191,7 +196,7 @@ std::optional<Result<AtomicUpdateResult>> AtomicUpdater::attempt(const std::stri
       !(bugs_.retry_not_idempotent_after_timeout && state.commit_outcome_unknown);
   if (check_operation_id && has_applied(fresh, operation_id)) {
     hit(probe::kIdempotentDuplicate);
-    release_lock(delivery_id, operation_id);
+    release_lock(delivery_id, operation_id, state);
     return Result<AtomicUpdateResult>(
         AtomicUpdateResult{.doc = without_lock(fresh), .written = false, .duplicate = true});
   }
@@ -199,11 +204,11 @@ std::optional<Result<AtomicUpdateResult>> AtomicUpdater::attempt(const std::stri
   DeliveryTracking copy = fresh;
   auto decision = update(copy);
   if (!decision.ok()) {
-    release_lock(delivery_id, operation_id);
+    release_lock(delivery_id, operation_id, state);
     return fail(decision.error());
   }
   if (decision.value() == UpdateDecision::kNoChange) {
-    release_lock(delivery_id, operation_id);
+    release_lock(delivery_id, operation_id, state);
     return Result<AtomicUpdateResult>(
         AtomicUpdateResult{.doc = without_lock(fresh), .written = false, .duplicate = false});
   }
@@ -223,10 +228,6 @@ std::optional<Result<AtomicUpdateResult>> AtomicUpdater::attempt(const std::stri
   }
 
   // 3. Commit with the version check; the same write releases the lock.
-  if (commit_now_ns >= lock_until_ns) {
-    hit(probe::kLockExpiredBeforeCommit);
-    state.version_when_lease_lost = fresh.version;
-  }
   Filter commit_filter{.delivery_id = delivery_id, .version = fresh.version, .lock = {}};
   commit_filter.lock.kind = LockCondition::Kind::kHeldBy;
   commit_filter.lock.now_ns = commit_now_ns;
@@ -242,16 +243,25 @@ std::optional<Result<AtomicUpdateResult>> AtomicUpdater::attempt(const std::stri
   commit.operation_id = operation_id;
 
   auto committed = ports_.store->update_one(commit_filter, commit);
+  const bool commit_matched = committed.ok() && committed.value() == 1;
+  if (!commit_matched && ports_.clock->now() >= lock_until_ns) {
+    // Our lease ended before the commit was answered; another writer may have taken the lock.
+    hit(probe::kLockExpiredBeforeCommit);
+    state.version_when_lease_lost = fresh.version;
+  }
   if (!committed.ok()) {
     if (committed.error_class() == ErrorClass::kNetworkTimeout) {
       hit(probe::kCommitOutcomeUnknown);
       state.commit_outcome_unknown = true;
     }
-    release_lock(delivery_id, operation_id);
+    release_lock(delivery_id, operation_id, state);
     return fail(committed.error());
   }
   if (committed.value() == 0) {
+    // Usually the lock is no longer ours; if it still is, a write that bypassed the lock moved
+    // the version, and our retry must not wait for our own lease to end.
     hit(probe::kCommitVersionConflict);
+    release_lock(delivery_id, operation_id, state);
     return fail(Error{ErrorClass::kVersionError, "DeliveryTracking " + delivery_id +
                                                      " changed since version " +
                                                      std::to_string(fresh.version) + " was read"});
@@ -264,7 +274,8 @@ std::optional<Result<AtomicUpdateResult>> AtomicUpdater::attempt(const std::stri
       AtomicUpdateResult{.doc = std::move(stored), .written = true, .duplicate = false});
 }
 
-void AtomicUpdater::release_lock(const std::string& delivery_id, const std::string& operation_id) {
+void AtomicUpdater::release_lock(const std::string& delivery_id, const std::string& operation_id,
+                                 AttemptState& state) {
   if (bugs_.lock_not_released_on_error) return;
 
   Filter mine{.delivery_id = delivery_id, .version = std::nullopt, .lock = {}};
@@ -277,7 +288,8 @@ void AtomicUpdater::release_lock(const std::string& delivery_id, const std::stri
 
   // Matching nothing is fine: the lease ended, or the lock was never taken.
   auto released = ports_.store->update_one(mine, clear);
-  if (!released.ok()) hit(probe::kLockReleaseFailed);
+  state.release_pending = !released.ok();
+  if (state.release_pending) hit(probe::kLockReleaseFailed);
 }
 
 void AtomicUpdater::hit(std::string_view probe_name) {

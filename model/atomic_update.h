@@ -108,7 +108,8 @@ class AtomicUpdater {
                                                     const std::string& operation_id,
                                                     const UpdateFunction& update,
                                                     AttemptState& state, Error& retry_error);
-  void release_lock(const std::string& delivery_id, const std::string& operation_id);
+  void release_lock(const std::string& delivery_id, const std::string& operation_id,
+                    AttemptState& state);
   void hit(std::string_view probe_name);
 
   AtomicUpdateConfig config_;
