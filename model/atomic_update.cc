@@ -6,13 +6,10 @@
 
 #include "model/check.h"
 #include "model/probe_names.h"
+#include "model/recovery.h"
 
 namespace tracksim::model {
 namespace {
-
-bool is_retryable_verdict(ErrorClass c) {
-  return retried_by_atomic_update(c);
-}
 
 // The document as the store holds it once our lock is released.
 DeliveryTracking without_lock(DeliveryTracking doc) {
@@ -41,45 +38,36 @@ Backoff::Backoff(Nanos base_ns, Nanos cap_ns, Jitter jitter, RandomSource& rando
   TRACKSIM_CHECK(cap_ns >= base_ns);
 }
 
-Nanos Backoff::delay_ns(int retry) {
-  const Nanos d = exponential_delay_ns(base_ns_, cap_ns_, retry);
-  switch (jitter_) {
+Nanos jittered_delay_ns(Jitter jitter, Nanos ceiling_ns, Nanos base_ns, Nanos cap_ns,
+                        Nanos previous_ns, RandomSource& random) {
+  TRACKSIM_CHECK(ceiling_ns >= 0);
+  TRACKSIM_CHECK(ceiling_ns <= cap_ns);
+  switch (jitter) {
     case Jitter::kNone:
-      return d;
+      return ceiling_ns;
     case Jitter::kFull:
-      return random_.next_in(0, d);
+      return random.next_in(0, ceiling_ns);
     case Jitter::kEqual:
-      return d / 2 + random_.next_in(0, d - d / 2);
+      return ceiling_ns / 2 + random.next_in(0, ceiling_ns - ceiling_ns / 2);
     case Jitter::kDecorrelated: {
       // Grows from the previous delay rather than from the retry count, so contending writers
       // drift apart even when they started their retries together.
-      const Nanos upper = previous_ns_ > cap_ns_ / 3 ? cap_ns_ : previous_ns_ * 3;
-      const Nanos next = std::min(cap_ns_, random_.next_in(base_ns_, std::max(base_ns_, upper)));
-      previous_ns_ = next;
-      return next;
+      const Nanos upper = previous_ns > cap_ns / 3 ? cap_ns : previous_ns * 3;
+      return std::min(cap_ns, random.next_in(base_ns, std::max(base_ns, upper)));
     }
   }
   TRACKSIM_CHECK(false);
-  return d;
+  return ceiling_ns;
+}
+
+Nanos Backoff::delay_ns(int retry) {
+  const Nanos d = exponential_delay_ns(base_ns_, cap_ns_, retry);
+  previous_ns_ = jittered_delay_ns(jitter_, d, base_ns_, cap_ns_, previous_ns_, random_);
+  return previous_ns_;
 }
 
 bool retried_by_atomic_update(ErrorClass c) {
-  switch (c) {
-    case ErrorClass::kVersionError:
-    case ErrorClass::kLockTimeout:
-    case ErrorClass::kServerError:
-    case ErrorClass::kNetworkTimeout:
-    case ErrorClass::kPoolTimeout:
-    case ErrorClass::kParallelSaveError:
-      return true;
-    case ErrorClass::kNone:
-    case ErrorClass::kInvalidTransition:
-    case ErrorClass::kDocumentNotFound:
-    case ErrorClass::kDuplicateKey:
-    case ErrorClass::kValidationError:
-      return false;
-  }
-  return false;
+  return is_transient(c);
 }
 
 // What one run() carries from one attempt to the next.
@@ -138,7 +126,7 @@ std::optional<Result<AtomicUpdateResult>> AtomicUpdater::attempt(const std::stri
                                                                  Error& retry_error) {
   // Every way out below either finishes the update or names a retryable error.
   auto fail = [&](Error error) -> std::optional<Result<AtomicUpdateResult>> {
-    if (is_retryable_verdict(error.error_class)) {
+    if (retried_by_atomic_update(error.error_class)) {
       retry_error = std::move(error);
       return std::nullopt;
     }

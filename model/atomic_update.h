@@ -40,6 +40,11 @@ namespace tracksim::model {
 // min(cap, base * 2^retry) without overflow; retry 0 is the delay before the second attempt.
 Nanos exponential_delay_ns(Nanos base_ns, Nanos cap_ns, int retry);
 
+// One jittered delay, given the un-jittered `ceiling_ns` for this retry and, for decorrelated
+// jitter, the previous delay (base for the first). See Backoff for the strategies.
+Nanos jittered_delay_ns(Jitter jitter, Nanos ceiling_ns, Nanos base_ns, Nanos cap_ns,
+                        Nanos previous_ns, RandomSource& random);
+
 // The delays between attempts, one strategy per Jitter value:
 //   kNone:         d = min(cap, base * 2^retry)
 //   kFull:         uniform in [0, d]
@@ -59,10 +64,11 @@ class Backoff {
   Nanos previous_ns_;
 };
 
-// Whether the atomic update retries a failed attempt of this class. Conflicts (VersionError,
-// LockTimeout) and transient faults (ServerError, NetworkTimeout, PoolTimeout) are retried;
-// verdicts about the request itself (InvalidTransition, ValidationError, DocumentNotFound,
-// DuplicateKey) are not, since a retry would meet them again.
+// Whether the atomic update retries a failed attempt of this class: exactly the transient
+// classes of recovery.h. Conflicts (VersionError, LockTimeout) and transient faults (ServerError,
+// NetworkTimeout, PoolTimeout) are retried; verdicts about the request itself
+// (InvalidTransition, ValidationError, DocumentNotFound, DuplicateKey) are not, since a retry
+// would meet them again.
 bool retried_by_atomic_update(ErrorClass c);
 
 // What an update function did to the copy it was given.
