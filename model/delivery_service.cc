@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "model/check.h"
+#include "model/monitoring.h"
 #include "model/probe_names.h"
 #include "model/status_machine.h"
 
@@ -51,8 +52,14 @@ DeliveryService::DeliveryService(const BackendConfig& config, const BackendPorts
 }
 
 ApiResponse DeliveryService::handle(const ApiRequest& request) {
+  const Nanos start_ns = ports_.clock->now();
   ApiResponse response = dispatch(request);
   TRACKSIM_CHECK(response.success == (response.error_class == ErrorClass::kNone));
+
+  if (ports_.monitoring != nullptr && config_.atomic.monitoring_enabled) {
+    ports_.monitoring->record(request.kind, response.error_class, ports_.clock->now() - start_ns,
+                              response.attempts);
+  }
   return response;
 }
 

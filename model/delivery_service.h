@@ -11,6 +11,8 @@
 //   - a position older by device time than the stored one is dropped without an error
 //     (success, with a message saying so); newer positions may move the status on by themselves
 //     through the geofence rule, inside the same atomic update;
+//   - when monitoring is attached and enabled, the request is recorded with its kind, error
+//     class, response time on the injected clock (validation failures included) and attempts;
 //   - after a successful write the room hears of it (status, position or batch, and "closed" when
 //     the delivery reached a terminal status); after a failure it hears the failure. A duplicate
 //     or a dropped stale position publishes nothing, because the first application already did.
