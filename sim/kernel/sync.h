@@ -160,3 +160,63 @@ class Mailbox {
 };
 
 }  // namespace tracksim::sim
+
+namespace tracksim::sim {
+
+// A counting semaphore in virtual time with first-come, first-served waiters: a connection pool.
+class Semaphore {
+ public:
+  explicit Semaphore(std::int64_t permits) : available_(permits) {}
+
+  std::int64_t available() const { return available_; }
+  std::size_t waiting() const { return waiters_.size(); }
+
+  // Takes a permit, waiting at most `timeout_ns` (INT64_MAX: forever); false when time ran out.
+  bool acquire_for(Nanos timeout_ns) {
+    Simulation& sim = Simulation::current();
+    if (available_ > 0 && waiters_.empty()) {
+      --available_;
+      return true;
+    }
+    FiberRecord* self = sim.current_fiber();
+    auto ticket = std::make_shared<Ticket>();
+    ticket->fiber = self;
+    ticket->generation = sim.prepare_wait();
+    waiters_.push_back(ticket);
+    if (timeout_ns != INT64_MAX) sim.wake_at(sim.now() + timeout_ns, self, ticket->generation);
+    sim.block("semaphore");
+    if (ticket->granted) return true;
+    ticket->abandoned = true;  // the timeout won; release() will skip this ticket
+    return false;
+  }
+
+  void release() {
+    Simulation& sim = Simulation::current();
+    while (!waiters_.empty()) {
+      std::shared_ptr<Ticket> ticket = waiters_.front();
+      waiters_.pop_front();
+      if (ticket->abandoned) continue;
+      if (ticket->fiber->state != FiberState::kBlocked ||
+          ticket->fiber->wait_generation != ticket->generation) {
+        continue;  // its timeout fired and it has not run yet; it will see granted == false
+      }
+      ticket->granted = true;  // the permit passes straight to the waiter
+      sim.wake(ticket->fiber, ticket->generation);
+      return;
+    }
+    ++available_;
+  }
+
+ private:
+  struct Ticket {
+    FiberRecord* fiber = nullptr;
+    std::uint64_t generation = 0;
+    bool granted = false;
+    bool abandoned = false;
+  };
+
+  std::int64_t available_;
+  std::deque<std::shared_ptr<Ticket>> waiters_;
+};
+
+}  // namespace tracksim::sim

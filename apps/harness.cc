@@ -1,0 +1,145 @@
+// Seed runs, trace files and determinism checks; see harness.h.
+#include "apps/harness.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "properties/checkers.h"
+
+namespace tracksim::cli {
+
+#ifndef TRACKSIM_VERSION
+#define TRACKSIM_VERSION "0.0.0"
+#endif
+
+std::string_view tracksim_version() {
+  return TRACKSIM_VERSION;
+}
+
+void apply_overrides(sim::Scenario& scenario, const Overrides& overrides) {
+  if (overrides.implementation) scenario.backend.implementation = *overrides.implementation;
+  if (!overrides.mutants.empty()) scenario.backend.mutants = overrides.mutants;
+  if (overrides.schedule) scenario.schedule = *overrides.schedule;
+  if (const model::Status valid = model::validate_backend_config(scenario.backend); !valid.ok()) {
+    throw sim::ScenarioError(valid.error().message);
+  }
+  if (std::string bad = properties::unknown_property_name(scenario.properties); !bad.empty()) {
+    throw sim::ScenarioError(scenario.path + ": field 'properties.check' names unknown property '" +
+                             bad + "' (tracksim list shows them)");
+  }
+}
+
+SeedRun run_seed(const sim::Scenario& scenario, std::uint64_t seed,
+                 const sim::WorldOptions& extra) {
+  sim::WorldOptions options = extra;
+  options.seed = seed;
+  // The wall clock is read here, outside the simulation, only to report how long a run took.
+  const auto wall_start = std::chrono::steady_clock::now();
+  SeedRun run;
+  run.world = sim::run_world(scenario, options);
+  auto results = properties::check_properties(scenario, run.world);
+  run.summary = reports::summarize(scenario, seed, run.world, std::move(results));
+  run.summary.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return run;
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::filesystem::path target(path);
+  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + temporary);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + temporary);
+  }
+  std::filesystem::rename(temporary, target);
+}
+
+std::uint64_t write_trace(const sim::Scenario& scenario, const Overrides& overrides,
+                          std::uint64_t seed, const std::string& path) {
+  const std::filesystem::path target(path);
+  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
+  const std::string temporary = path + ".tmp";
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + temporary);
+
+  nlohmann::json options = nlohmann::json::object();
+  if (overrides.implementation) {
+    options["implementation"] = std::string(model::to_string(*overrides.implementation));
+  }
+  if (!overrides.mutants.empty()) options["mutants"] = overrides.mutants;
+  if (overrides.schedule) options["schedule"] = std::string(sim::to_string(*overrides.schedule));
+  const nlohmann::json header = {
+      {"format", "tracksim-trace"},
+      {"format_version", kTraceFormatVersion},
+      {"tracksim_version", tracksim_version()},
+      {"scenario_path", scenario.path},
+      {"scenario_text", scenario.text},
+      {"seed", seed},
+      {"options", options},
+  };
+  out << header.dump() << '\n';
+
+  sim::WorldOptions world_options;
+  world_options.seed = seed;
+  world_options.trace_out = &out;
+  const sim::WorldResult world = sim::run_world(scenario, world_options);
+
+  const nlohmann::json footer = {
+      {"end", true}, {"lines", world.trace_lines}, {"digest", sim::format_digest(world.digest)}};
+  out << footer.dump() << '\n';
+  if (!out.flush()) throw std::runtime_error("cannot write " + temporary);
+  out.close();
+  std::filesystem::rename(temporary, target);
+  return world.digest;
+}
+
+Divergence check_determinism(const sim::Scenario& scenario, std::uint64_t seed) {
+  sim::WorldOptions options;
+  options.seed = seed;
+  options.keep_line_hashes = true;
+  const sim::WorldResult first = sim::run_world(scenario, options);
+  const sim::WorldResult second = sim::run_world(scenario, options);
+
+  Divergence d;
+  d.first_digest = sim::format_digest(first.digest);
+  d.second_digest = sim::format_digest(second.digest);
+  if (first.digest == second.digest && first.trace_lines == second.trace_lines) return d;
+
+  d.diverged = true;
+  const auto& a = first.line_hashes;
+  const auto& b = second.line_hashes;
+  std::size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i])
+    ++i;
+  d.line = i;
+  // Rerun each side once more to recover the text of the first differing line.
+  options.keep_line_hashes = false;
+  options.capture_line = i;
+  d.first = sim::run_world(scenario, options).captured_line;
+  d.second = sim::run_world(scenario, options).captured_line;
+  if (d.first.empty()) d.first = "(the first run ended before this line)";
+  if (d.second.empty()) d.second = "(the second run ended before this line)";
+  return d;
+}
+
+std::string rerun_command(const std::string& scenario_path, std::uint64_t seed,
+                          const Overrides& overrides) {
+  std::ostringstream command;
+  command << "tracksim run " << scenario_path << " --seed " << seed;
+  if (overrides.implementation) {
+    command << " --impl " << model::to_string(*overrides.implementation);
+  }
+  for (const std::string& mutant : overrides.mutants)
+    command << " --mutant " << mutant;
+  if (overrides.schedule) command << " --schedule " << sim::to_string(*overrides.schedule);
+  return command.str();
+}
+
+}  // namespace tracksim::cli

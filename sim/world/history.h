@@ -1,0 +1,123 @@
+// The recorded history of a run: what clients asked and were told, and what storage committed.
+//
+// Properties are functions of this record alone. Every client operation appears once with its
+// invocation and completion (ok, fail with an error class, or unknown when the client gave up
+// waiting), every storage write that changed a document appears as a commit with the version it
+// produced, and lock, document and fault events are kept beside them. Records refer to each other
+// by index so a violated property can name the operations and commits that break it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/api.h"
+#include "model/delivery_tracking.h"
+#include "model/errors.h"
+#include "model/time.h"
+
+namespace tracksim::sim {
+
+enum class OpOutcome : unsigned char { kPending, kOk, kFail, kUnknown };
+std::string_view to_string(OpOutcome o);
+
+struct OperationRecord {
+  std::uint64_t index = 0;
+  std::string operation_id;
+  std::string client;
+  std::string delivery_id;
+  model::OperationKind kind = model::OperationKind::kUpdateLocation;
+  model::DeliveryStatus target_status = model::DeliveryStatus::kPending;
+  std::vector<model::Location> locations;
+  Nanos invoke_ns = 0;
+  Nanos complete_ns = -1;
+  OpOutcome outcome = OpOutcome::kPending;
+  model::ErrorClass error_class = model::ErrorClass::kNone;
+  std::string message;
+  int client_attempts = 0;                   // requests the client sent for this operation
+  int server_attempts = 0;                   // store attempts the server reported in its last reply
+  std::optional<std::int64_t> version_seen;  // the version in the successful reply
+};
+
+enum class WriteKind : unsigned char { kUpdateOne, kFindOneAndUpdate, kInstanceSave, kInsert };
+std::string_view to_string(WriteKind k);
+
+// A write that changed a stored document.
+struct CommitRecord {
+  std::uint64_t index = 0;
+  Nanos time_ns = 0;
+  std::string delivery_id;
+  WriteKind kind = WriteKind::kUpdateOne;
+  std::string operation_id;  // the writer's tag (lock owner), or the document's lastOperationId
+  std::int64_t version_before = 0;
+  std::int64_t version_after = 0;
+  bool version_checked = false;  // the write's filter named the version it expected
+  bool changed_fields = false;   // not just the lock
+  model::DeliveryStatus status_before = model::DeliveryStatus::kPending;
+  model::DeliveryStatus status_after = model::DeliveryStatus::kPending;
+  std::optional<model::Location> location_after;
+  std::size_t status_history_size_after = 0;
+  std::vector<std::string> operations_applied;  // ids added to the recent-operations window
+  // The lock as it stood just before the write, and after it.
+  std::string lock_owner_before;
+  std::optional<Nanos> lock_until_before;
+  std::string lock_owner_after;
+  std::optional<Nanos> lock_until_after;
+};
+
+enum class DocumentEventKind : unsigned char { kInserted, kDeletedByTtl };
+struct DocumentEvent {
+  Nanos time_ns = 0;
+  std::string delivery_id;
+  DocumentEventKind kind = DocumentEventKind::kInserted;
+  std::string detail;
+};
+
+struct FaultRecord {
+  Nanos time_ns = 0;
+  std::string kind;    // "server_error", "reply_lost", "partition", ...
+  std::string target;  // what it hit
+  Nanos duration_ns = 0;
+};
+
+class History {
+ public:
+  // Operations, from the client's side.
+  std::uint64_t invoke(OperationRecord op);
+  OperationRecord& operation(std::uint64_t index) { return operations_.at(index); }
+  void complete(std::uint64_t index, Nanos time_ns, OpOutcome outcome, model::ErrorClass error,
+                std::string message);
+
+  void add_commit(CommitRecord commit);
+  void add_document_event(DocumentEvent event) { document_events_.push_back(std::move(event)); }
+  void add_fault(FaultRecord fault) { faults_.push_back(std::move(fault)); }
+  void set_final_documents(std::map<std::string, model::DeliveryTracking> docs) {
+    final_documents_ = std::move(docs);
+  }
+  void set_initial_documents(std::map<std::string, model::DeliveryTracking> docs) {
+    initial_documents_ = std::move(docs);
+  }
+
+  const std::vector<OperationRecord>& operations() const { return operations_; }
+  const std::vector<CommitRecord>& commits() const { return commits_; }
+  const std::vector<DocumentEvent>& document_events() const { return document_events_; }
+  const std::vector<FaultRecord>& faults() const { return faults_; }
+  const std::map<std::string, model::DeliveryTracking>& initial_documents() const {
+    return initial_documents_;
+  }
+  const std::map<std::string, model::DeliveryTracking>& final_documents() const {
+    return final_documents_;
+  }
+
+ private:
+  std::vector<OperationRecord> operations_;
+  std::vector<CommitRecord> commits_;
+  std::vector<DocumentEvent> document_events_;
+  std::vector<FaultRecord> faults_;
+  std::map<std::string, model::DeliveryTracking> initial_documents_;
+  std::map<std::string, model::DeliveryTracking> final_documents_;
+};
+
+}  // namespace tracksim::sim

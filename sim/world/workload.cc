@@ -1,0 +1,316 @@
+// The drivers, their apps and the dispatcher; see workload.h.
+#include "sim/world/workload.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "sim/kernel/sync.h"
+
+namespace tracksim::sim {
+
+using model::ApiRequest;
+using model::ApiResponse;
+using model::DeliveryStatus;
+using model::ErrorClass;
+using model::OperationKind;
+
+namespace {
+
+// Errors after which the app resends the same operation: the request may not have arrived, or the
+// server could not serve it. Verdicts on the request itself are final.
+bool app_retries(ErrorClass c) {
+  return c == ErrorClass::kServerError || c == ErrorClass::kNetworkTimeout ||
+         c == ErrorClass::kPoolTimeout || c == ErrorClass::kLockTimeout;
+}
+
+bool terminal(DeliveryStatus s) {
+  return s == DeliveryStatus::kDelivered || s == DeliveryStatus::kCancelled ||
+         s == DeliveryStatus::kFailed;
+}
+
+ApiRequest status_request(const std::string& delivery, DeliveryStatus target) {
+  ApiRequest request;
+  request.kind = target == DeliveryStatus::kDelivered ? OperationKind::kCompleteDelivery
+                                                      : OperationKind::kUpdateStatus;
+  request.delivery_id = delivery;
+  request.status = target;
+  request.note = std::string(model::to_string(target));
+  return request;
+}
+
+ApiRequest location_request(const std::string& delivery, const model::Location& location) {
+  ApiRequest request;
+  request.kind = OperationKind::kUpdateLocation;
+  request.delivery_id = delivery;
+  request.locations.push_back(location);
+  return request;
+}
+
+}  // namespace
+
+// --- Client --------------------------------------------------------------------------------------
+
+Client::Client(Simulation& sim, History& history, model::Transport& transport, std::string name,
+               const WorkloadConfig& workload, Nanos request_timeout_ns)
+    : sim_(sim),
+      history_(history),
+      transport_(transport),
+      name_(std::move(name)),
+      workload_(workload),
+      request_timeout_ns_(request_timeout_ns),
+      stream_(sim.stream("client/" + name_)) {}
+
+std::optional<ApiResponse> Client::perform(ApiRequest request) {
+  if (request.operation_id.empty()) {
+    request.operation_id = name_ + "-" + std::to_string(++next_operation_);
+  }
+  request.client_id = name_;
+
+  OperationRecord op;
+  op.operation_id = request.operation_id;
+  op.client = name_;
+  op.delivery_id = request.delivery_id;
+  op.kind = request.kind;
+  op.target_status = request.status;
+  op.locations = request.locations;
+  op.invoke_ns = sim_.now();
+  const std::uint64_t index = history_.invoke(std::move(op));
+
+  std::optional<ApiResponse> last;
+  bool indeterminate = false;  // an earlier attempt may have been applied
+  for (int attempt = 0;; ++attempt) {
+    history_.operation(index).client_attempts = attempt + 1;
+    std::optional<ApiResponse> response = transport_.call(request, request_timeout_ns_);
+    const bool out_of_attempts = attempt >= workload_.client_retries;
+    if (response) {
+      last = response;
+      OperationRecord& record = history_.operation(index);
+      record.server_attempts = response->attempts;
+      if (response->success) {
+        if (response->delivery_tracking) record.version_seen = response->delivery_tracking->version;
+        history_.complete(index, sim_.now(), OpOutcome::kOk, ErrorClass::kNone, response->message);
+        return last;
+      }
+      if (!app_retries(response->error_class) || out_of_attempts) {
+        history_.complete(index, sim_.now(), indeterminate ? OpOutcome::kUnknown : OpOutcome::kFail,
+                          response->error_class, response->message);
+        return last;
+      }
+    } else {
+      indeterminate = true;
+      if (out_of_attempts) {
+        history_.complete(index, sim_.now(), OpOutcome::kUnknown, ErrorClass::kNetworkTimeout,
+                          "no response within the request timeout");
+        return last;
+      }
+    }
+    // Exponential backoff with jitter between 50% and 150% of the nominal delay.
+    const double nominal_ms = workload_.client_backoff_ms * std::ldexp(1.0, attempt);
+    sim_.sleep_for(millis_f(nominal_ms * stream_.uniform(0.5, 1.5)));
+  }
+}
+
+// --- Workload ------------------------------------------------------------------------------------
+
+Workload::Workload(Simulation& sim, History& history, const Scenario& scenario, const City& city,
+                   Network& network, ApiServer& server)
+    : sim_(sim),
+      history_(history),
+      scenario_(scenario),
+      city_(city),
+      network_(network),
+      server_(server) {
+  plan();
+}
+
+void Workload::plan() {
+  RandomStream stream = sim_.stream("workload/plan");
+  const WorkloadConfig& w = scenario_.workload;
+  for (int d = 0; d < w.deliveries; ++d) {
+    PlannedDelivery delivery;
+    delivery.id = "delivery-" + std::to_string(d + 1);
+    delivery.driver = "driver-" + std::to_string(d % w.drivers + 1);
+    delivery.pickup = city_.random_point(stream);
+    delivery.dropoff = city_.random_point(stream);
+    deliveries_.push_back(delivery);
+  }
+}
+
+std::vector<model::DeliveryTracking> Workload::initial_documents() const {
+  std::vector<model::DeliveryTracking> docs;
+  for (const PlannedDelivery& planned : deliveries_) {
+    model::DeliveryTracking doc;
+    doc.id = planned.id;
+    doc.driver_id = planned.driver;
+    doc.status = DeliveryStatus::kAssigned;
+    doc.pickup = city_.to_geo(planned.pickup);
+    doc.dropoff = city_.to_geo(planned.dropoff);
+    doc.status_history.push_back(model::StatusHistoryEntry{.status = DeliveryStatus::kAssigned,
+                                                           .note = "assigned by dispatch",
+                                                           .location = {},
+                                                           .time_ns = 0,
+                                                           .operation_id = ""});
+    docs.push_back(std::move(doc));
+  }
+  return docs;
+}
+
+AppLink* Workload::link(const std::string& client) {
+  auto it = links_.find(client);
+  return it == links_.end() ? nullptr : it->second.get();
+}
+
+Client& Workload::client(const std::string& name) {
+  auto it = clients_.find(name);
+  if (it != clients_.end()) return *it->second;
+  auto link = std::make_unique<AppLink>(sim_, network_, server_, name);
+  auto client = std::make_unique<Client>(sim_, history_, *link, name, scenario_.workload,
+                                         scenario_.request_timeout_ns);
+  links_.emplace(name, std::move(link));
+  return *clients_.emplace(name, std::move(client)).first->second;
+}
+
+void Workload::start() {
+  if (scenario_.workload.kind == WorkloadKind::kBurst) {
+    start_burst();
+  } else {
+    start_routes();
+  }
+}
+
+void Workload::start_burst() {
+  const WorkloadConfig& w = scenario_.workload;
+  RandomStream stream = sim_.stream("workload/burst");
+  const Nanos window = millis_f(w.burst_window_ms);
+  static constexpr DeliveryStatus kPath[] = {
+      DeliveryStatus::kHeadingToPickup,  DeliveryStatus::kAtPickup,  DeliveryStatus::kPickedUp,
+      DeliveryStatus::kHeadingToDropoff, DeliveryStatus::kAtDropoff, DeliveryStatus::kDelivered};
+  constexpr int kPathLength = static_cast<int>(std::size(kPath));
+
+  // Status changes: dealt out round-robin over the deliveries, each delivery's in path order.
+  const int wanted_status = static_cast<int>(std::lround(w.operations * w.status_share));
+  std::vector<std::vector<Nanos>> status_starts(deliveries_.size());
+  int status_ops = 0;
+  for (int i = 0; i < wanted_status; ++i) {
+    auto& starts = status_starts[static_cast<std::size_t>(i) % deliveries_.size()];
+    if (static_cast<int>(starts.size()) >= kPathLength) continue;
+    starts.push_back(stream.next_in(0, window));
+    ++status_ops;
+  }
+  for (std::size_t d = 0; d < deliveries_.size(); ++d) {
+    auto& starts = status_starts[d];
+    if (starts.empty()) continue;
+    std::sort(starts.begin(), starts.end());
+    const PlannedDelivery& delivery = deliveries_[d];
+    Client& app = client(delivery.driver);
+    sim_.spawn(delivery.driver + "/status", [this, &app, delivery, starts] {
+      for (std::size_t k = 0; k < starts.size(); ++k) {
+        if (sim_.now() < starts[k]) sim_.sleep_for(starts[k] - sim_.now());
+        app.perform(status_request(delivery.id, kPath[k]));
+      }
+    });
+  }
+
+  // Positions: the rest, each on its own fiber, from a point along the delivery's route.
+  for (int i = status_ops; i < w.operations; ++i) {
+    const PlannedDelivery& delivery = deliveries_[static_cast<std::size_t>(i) % deliveries_.size()];
+    const Nanos start = stream.next_in(0, window);
+    const Route route = city_.route(delivery.pickup, delivery.dropoff);
+    const double fraction =
+        window > 0 ? static_cast<double>(start) / static_cast<double>(window) : 0;
+    const model::Location location =
+        city_.observe(route.at(fraction * route.length_m()), start, stream);
+    Client& app = client(delivery.driver);
+    sim_.spawn(delivery.driver + "/gps", [this, &app, delivery, start, location] {
+      sim_.sleep_for(start);
+      app.perform(location_request(delivery.id, location));
+    });
+  }
+}
+
+void Workload::start_routes() {
+  std::map<std::string, std::vector<PlannedDelivery>> by_driver;
+  for (const PlannedDelivery& delivery : deliveries_)
+    by_driver[delivery.driver].push_back(delivery);
+  for (auto& [driver, deliveries] : by_driver) {
+    client(driver);
+    sim_.spawn(driver,
+               [this, driver = driver, deliveries = deliveries] { drive(driver, deliveries); });
+  }
+
+  // The dispatcher cancels a share of the deliveries at a random moment of their first hour.
+  const WorkloadConfig& w = scenario_.workload;
+  if (w.dispatcher_cancel_share <= 0) return;
+  RandomStream stream = sim_.stream("workload/dispatcher");
+  Client& dispatcher = client("dispatcher");
+  for (const PlannedDelivery& delivery : deliveries_) {
+    if (!stream.bernoulli(w.dispatcher_cancel_share)) continue;
+    const Nanos at = seconds_f(stream.uniform(0, std::min(scenario_.duration_s, 3600.0)));
+    sim_.spawn("dispatcher/cancel", [this, &dispatcher, id = delivery.id, at] {
+      sim_.sleep_for(at);
+      ApiRequest request = status_request(id, DeliveryStatus::kCancelled);
+      request.note = "cancelled by dispatcher";
+      dispatcher.perform(request);
+    });
+  }
+}
+
+void Workload::drive(const std::string& driver, std::vector<PlannedDelivery> deliveries) {
+  const WorkloadConfig& w = scenario_.workload;
+  Client& app = client(driver);
+  RandomStream stream = sim_.stream("driver/" + driver);
+  const Nanos end = seconds_f(scenario_.duration_s);
+  const Nanos interval = seconds_f(w.location_interval_s);
+  const double speed_mps = std::max(0.5, stream.normal(w.speed_mps_mean, w.speed_mps_mean / 5));
+  // The phone's clock runs a fixed offset from true time.
+  const Nanos skew = millis_f(stream.normal(0, 500));
+  Point position = deliveries.empty() ? Point{} : deliveries.front().pickup;
+
+  for (const PlannedDelivery& delivery : deliveries) {
+    if (sim_.now() >= end) return;
+    // The status this driver last heard the server report; terminal ends the delivery.
+    auto shared_status = std::make_shared<DeliveryStatus>(DeliveryStatus::kAssigned);
+    auto tap = [&, shared_status](DeliveryStatus target) {
+      if (terminal(*shared_status)) return;
+      std::optional<ApiResponse> response = app.perform(status_request(delivery.id, target));
+      if (response && response->delivery_tracking) {
+        *shared_status = response->delivery_tracking->status;
+      } else if (response && response->success) {
+        *shared_status = target;
+      }
+    };
+    // Drives `route` while the phone reports positions; returns when arrived.
+    auto drive_leg = [&](const Route& route) {
+      double travelled = 0;
+      while (travelled < route.length_m() && !terminal(*shared_status)) {
+        sim_.sleep_for(interval);
+        travelled += speed_mps * to_seconds(interval);
+        position = route.at(travelled);
+        const model::Location seen = city_.observe(position, sim_.now() + skew, stream);
+        sim_.spawn(driver + "/gps",
+                   [&app, shared_status, request = location_request(delivery.id, seen)] {
+                     std::optional<ApiResponse> response = app.perform(request);
+                     if (response && response->delivery_tracking &&
+                         terminal(response->delivery_tracking->status)) {
+                       *shared_status = response->delivery_tracking->status;
+                     }
+                   });
+      }
+    };
+
+    tap(DeliveryStatus::kHeadingToPickup);
+    drive_leg(city_.route(position, delivery.pickup));
+    sim_.sleep_for(seconds_f(stream.uniform(1, 15)));  // the driver notices the arrival
+    tap(DeliveryStatus::kAtPickup);
+    sim_.sleep_for(seconds_f(w.pickup_dwell_s * stream.uniform(0.5, 1.5)));
+    tap(DeliveryStatus::kPickedUp);
+    tap(DeliveryStatus::kHeadingToDropoff);
+    drive_leg(city_.route(delivery.pickup, delivery.dropoff));
+    sim_.sleep_for(seconds_f(stream.uniform(1, 15)));
+    tap(DeliveryStatus::kAtDropoff);
+    tap(DeliveryStatus::kDelivered);
+  }
+}
+
+}  // namespace tracksim::sim

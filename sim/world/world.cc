@@ -1,0 +1,96 @@
+// Wiring a world from a scenario and running it; see world.h.
+#include "sim/world/world.h"
+
+#include <memory>
+
+#include "model/backend.h"
+#include "sim/world/city.h"
+#include "sim/world/network.h"
+#include "sim/world/probes.h"
+#include "sim/world/storage.h"
+#include "sim/world/workload.h"
+
+namespace tracksim::sim {
+
+WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
+  WorldResult result;
+  Simulation sim(KernelOptions{.seed = options.seed, .strategy = scenario.schedule});
+  sim.trace().set_output(options.trace_out);
+  sim.trace().keep_line_hashes(options.keep_line_hashes);
+  sim.trace().capture_line(options.capture_line);
+
+  Probes probes(&sim);
+  StorageServer storage(sim, scenario.storage, result.history, probes);
+  City city(CityConfig{.size_km = scenario.workload.city_size_km});
+
+  // The backend, on its ports.
+  SimClock clock(sim);
+  SimSleeper sleeper(sim);
+  RandomStream backend_random = sim.stream("backend");
+  StoreClient store(storage, "api");
+  model::BackendPorts ports{.clock = &clock,
+                            .sleeper = &sleeper,
+                            .random = &backend_random,
+                            .store = &store,
+                            .broadcaster = nullptr,
+                            .monitoring = nullptr,
+                            .probes = &probes};
+  std::unique_ptr<model::DeliveryBackend> backend = model::make_backend(scenario.backend, ports);
+  if (backend == nullptr) {
+    result.outcome.status = RunStatus::kFiberFailed;
+    result.outcome.detail = "the scenario's backend configuration was rejected";
+    return result;
+  }
+
+  ApiServer server(sim, *backend);
+  Network network(sim, scenario.network);
+  Workload workload(sim, result.history, scenario, city, network, server);
+
+  std::map<std::string, model::DeliveryTracking> initial;
+  for (const model::DeliveryTracking& doc : workload.initial_documents()) {
+    storage.preload(doc);
+    initial.emplace(doc.id, doc);
+  }
+  result.history.set_initial_documents(std::move(initial));
+
+  for (const FaultSpec& fault : scenario.faults) {
+    const Nanos from = seconds_f(fault.at_s);
+    const Nanos until = from + seconds_f(fault.duration_s);
+    result.history.add_fault(FaultRecord{.time_ns = from,
+                                         .kind = std::string(to_string(fault.kind)),
+                                         .target = fault.target,
+                                         .duration_ns = until - from});
+    switch (fault.kind) {
+      case FaultKind::kPartition:
+        network.add_partition(PartitionWindow{from, until, fault.target});
+        break;
+      case FaultKind::kStorageFailover:
+        storage.add_unavailable_window(from, until);
+        break;
+      case FaultKind::kOffline:
+        network.add_partition(PartitionWindow{from, until, fault.target});
+        break;
+    }
+    sim.at(from, [&sim, fault] {
+      sim.trace()
+          .event(sim.now(), "fault")
+          .field("kind", to_string(fault.kind))
+          .field("target", fault.target)
+          .field("duration_s", fault.duration_s);
+    });
+  }
+
+  storage.start();
+  workload.start();
+  result.outcome = sim.run(seconds_f(scenario.duration_s + scenario.drain_s));
+
+  result.history.set_final_documents(storage.documents());
+  result.probes = probes.counts();
+  result.digest = sim.trace().digest();
+  result.trace_lines = sim.trace().line_count();
+  result.line_hashes = sim.trace().line_hashes();
+  result.captured_line = sim.trace().captured_line();
+  return result;
+}
+
+}  // namespace tracksim::sim
