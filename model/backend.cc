@@ -5,6 +5,7 @@
 
 #include "model/check.h"
 #include "model/delivery_service.h"
+#include "model/legacy_backend.h"
 #include "model/mutants.h"
 
 namespace tracksim::model {
@@ -73,8 +74,7 @@ std::unique_ptr<DeliveryBackend> make_backend(const BackendConfig& config,
     case Implementation::kFixed:
       return std::make_unique<DeliveryService>(config, ports, bugs);
     case Implementation::kLegacy:
-      // TODO(legacy): the pre-fix backend is not written yet; callers get nullptr meanwhile.
-      return nullptr;
+      return std::make_unique<LegacyBackend>(config, ports);
   }
   return nullptr;
 }

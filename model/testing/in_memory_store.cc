@@ -186,6 +186,9 @@ Status InMemoryStore::save(DocumentInstance& instance) {
     }
   }
 
+  // Mongoose computes what to write when save() is called; changes made to the instance while
+  // the save is pending stay in memory and are not part of this write.
+  const DeliveryTracking to_write = instance.doc;
   if (during_save) during_save(instance);
   saving_instances_.erase(instance.instance_id);
   if (fault && !fault->after_apply) return Error{fault->error_class, "injected fault on save"};
@@ -195,13 +198,13 @@ Status InMemoryStore::save(DocumentInstance& instance) {
     return Error{ErrorClass::kDocumentNotFound, "No document found for query { _id: " + id + " }"};
   }
   DeliveryTracking& stored = it->second;
-  if (instance.versioned && stored.version != instance.doc.version) {
+  if (instance.versioned && stored.version != to_write.version) {
     return Error{ErrorClass::kVersionError, "No matching document found for id " + id +
-                                                " version " + std::to_string(instance.doc.version)};
+                                                " version " + std::to_string(to_write.version)};
   }
 
   DeliveryTracking& baseline = instance_baseline_[instance.instance_id];
-  const int modified = set_modified_paths(baseline, instance.doc, stored);
+  const int modified = set_modified_paths(baseline, to_write, stored);
   if (modified > 0) {
     if (instance.versioned) ++stored.version;
     record(StoreCall::kSave, stored, stored.last_operation_id, instance.versioned);

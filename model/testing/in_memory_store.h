@@ -121,12 +121,15 @@ class InMemoryStore final : public DocumentStore {
   Result<DocumentInstance> load_instance(const std::string& delivery_id) override;
   Status save(DocumentInstance& instance) override;
 
-  // Deletes the documents a TTL index has expired at `now_ns`; returns how many.
+  // Deletes the documents a TTL index has expired at `now_ns` (default: the clock's now);
+  // returns how many.
   int run_ttl_monitor(Nanos now_ns);
+  int run_ttl_monitor() { return run_ttl_monitor(clock_.now()); }
 
   // Test access to the stored state, bypassing faults and hooks.
   std::optional<DeliveryTracking> peek(const std::string& delivery_id) const;
   void put(const DeliveryTracking& doc);
+  void remove(const std::string& delivery_id) { docs_.erase(delivery_id); }
   const std::vector<CommitRecord>& commits() const { return commits_; }
   int calls(StoreCall call) const;
 
