@@ -8,8 +8,8 @@ namespace tracksim::model {
 namespace {
 
 constexpr std::array<std::string_view, kDeliveryStatusCount> kStatusNames = {
-    "pending",   "assigned",           "heading_to_pickup", "at_pickup", "picked_up",
-    "heading_to_dropoff", "at_dropoff", "delivered",        "cancelled", "failed",
+    "pending",    "assigned",  "heading_to_pickup", "at_pickup", "picked_up", "heading_to_dropoff",
+    "at_dropoff", "delivered", "cancelled",         "failed",
 };
 
 }  // namespace
@@ -44,7 +44,8 @@ std::vector<IndexSpec> seed_schema_indexes() {
   return {
       IndexSpec{.fields = {"operationLock"}, .unique = false, .expire_after_seconds = 30},
       IndexSpec{.fields = {"version"}, .unique = false, .expire_after_seconds = std::nullopt},
-      IndexSpec{.fields = {"deliveryPersonId", "status"}, .unique = false,
+      IndexSpec{.fields = {"deliveryPersonId", "status"},
+                .unique = false,
                 .expire_after_seconds = std::nullopt},
   };
 }

@@ -7,14 +7,17 @@ namespace tracksim::model {
 namespace {
 
 constexpr std::array<std::string_view, kErrorClassCount> kNames = {
-    "None",          "ParallelSaveError", "VersionError", "NetworkTimeout",
-    "InvalidTransition", "ServerError",   "LockTimeout",  "DocumentNotFound",
-    "DuplicateKey",  "PoolTimeout",       "ValidationError",
+    "None",           "ParallelSaveError", "VersionError",
+    "NetworkTimeout", "InvalidTransition", "ServerError",
+    "LockTimeout",    "DocumentNotFound",  "DuplicateKey",
+    "PoolTimeout",    "ValidationError",
 };
 
 }  // namespace
 
-std::string_view to_string(ErrorClass c) { return kNames.at(static_cast<std::size_t>(c)); }
+std::string_view to_string(ErrorClass c) {
+  return kNames.at(static_cast<std::size_t>(c));
+}
 
 std::optional<ErrorClass> error_class_from_string(std::string_view name) {
   for (std::size_t i = 0; i < kNames.size(); ++i) {

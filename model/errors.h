@@ -54,14 +54,25 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : error_(std::move(error)) { assert(error_.error_class != ErrorClass::kNone); }
+  Result(Error error) : error_(std::move(error)) {
+    assert(error_.error_class != ErrorClass::kNone);
+  }
 
   bool ok() const { return value_.has_value(); }
   const Error& error() const { return error_; }
   ErrorClass error_class() const { return error_.error_class; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T& value() & { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
 
  private:
   std::optional<T> value_;
@@ -70,6 +81,8 @@ class [[nodiscard]] Result {
 
 struct Unit {};
 using Status = Result<Unit>;
-inline Status ok_status() { return Status(Unit{}); }
+inline Status ok_status() {
+  return Status(Unit{});
+}
 
 }  // namespace tracksim::model
