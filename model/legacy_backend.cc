@@ -74,6 +74,8 @@ ApiResponse LegacyBackend::dispatch(const ApiRequest& request) {
     doc.status = target;
   }
   doc.updated_ns = now_ns;
+  // For attribution in histories only: the legacy code never checks it.
+  if (!request.operation_id.empty()) record_applied(doc, request.operation_id);
 
   response.attempts = 1;
   auto saved = save(instance);

@@ -14,9 +14,11 @@
 //   - no operation lock, no version-checked commit, no retries, no operation-id idempotency. A
 //     failed save leaves its change in the shared instance, where the next successful save of
 //     any handler writes it.
-// Operation ids still go into history entries, for attribution in histories only; nothing reads
-// them. Room events are published after successful saves; failures are not broadcast (the fix
-// added that).
+// Operation ids still go into history entries and lastOperationId / the recent window, for
+// attribution in histories only; nothing reads them. So a change that failed with
+// ParallelSaveError but stayed in the shared instance shows up, with its operation id, in the
+// next successful save of any handler: an operation reported failed that was applied anyway. Room
+// events are published after successful saves; failures are not broadcast (the fix added that).
 //
 // Left out: the legacy code's own logging and its HTTP layer.
 #pragma once
