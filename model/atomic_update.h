@@ -1,28 +1,38 @@
 // The atomic update: the heart of the fix. One read-modify-write of a DeliveryTracking document
 // under an operation lock, committed with a version check, retried with exponential backoff.
 //
-// One attempt is three store calls at most:
+// An attempt is, when nothing goes wrong, two store calls:
 //   1. acquire: findOneAndUpdate({_id, operationLock free or expired},
 //                                {$set: operationLock = now + lock_timeout, owner = operation id})
 //      which returns the fresh document with our lease on it;
-//   2. apply the caller's update function to a copy of that fresh document;
+//   2. apply the caller's update function to a copy of that fresh document (no store call);
 //   3. commit: updateOne({_id, version: v, operationLock held by us and live},
 //                        {$set: the copy, $unset: operationLock, $inc: {version: 1}})
 //      which raises the version and releases the lock in the same atomic write.
-// A commit that matches nothing (the version moved, or our lease ended and someone else took the
-// lock) is a conflict; so is finding the lock busy. Conflicts and transient store faults are
-// retried up to retry_max_attempts attempts in all, sleeping base * 2^retry (capped, jittered)
-// through the Sleeper between attempts. Every path that leaves an attempt while holding the lock
-// releases it, best effort: a failed release is not an error of the operation, because the lease
-// ends by itself.
+// When the acquire matches nothing, one findById tells a missing document (DocumentNotFound,
+// final) from a busy lock (LockTimeout, retried). A commit that matches nothing (the version
+// moved, or our lease ended and someone else took the lock) is a VersionError, retried. Transient
+// store faults are retried too, up to retry_max_attempts attempts in all, sleeping
+// base * 2^retry (capped, jittered) through the Sleeper between attempts. Every path that leaves
+// an attempt without a successful commit releases the lock with updateOne({_id, held by us},
+// {$unset: operationLock}); a failed release is not an error of the operation (the lease ends by
+// itself) but is retried before the next acquisition, so a retry never waits on its own lease.
 //
 // Idempotency: the operation id is the lock owner and is recorded in the document with the
 // commit. An attempt that finds its operation id already applied (because an earlier attempt's
 // commit reply was lost, or the client retried) returns success without applying it again.
 //
-// Left out: the update function cannot perform I/O of its own; the lock is not renewed during a
-// long update (the update function is local and fast, so only a slow store reply can outlive the
-// lease, and the commit filter then rejects the write).
+// Lease checks use the caller's clock when the request is sent (see LockCondition): a lock reply
+// that arrives after its lease ended makes the commit match nothing, but a commit request that is
+// itself slow still lands if nobody has taken the lock meanwhile. That is safe: as soon as anyone
+// else holds the lock, the owner and version checks reject the late commit.
+//
+// Left out: the update function cannot perform I/O of its own, and the lease is never renewed
+// (the update function is local and fast).
+// TODO(lock-owner): the owner is the bare operation id, as the seed has it, so two server
+// handlers of one operation (a client retry while the first is in flight) share a lock identity;
+// the version check keeps them from applying it twice, but a checker of lock holders cannot tell
+// them apart. A per-handler suffix would, at the cost of parsing owners in histories.
 #pragma once
 
 #include <functional>

@@ -26,6 +26,8 @@
 // callback, and are kept in a log. Nothing here reads a real clock or a random source.
 //
 // Left out: export to an external monitoring system; per-delivery breakdowns.
+// TODO(monitoring-alerts): rules are evaluated when a request is recorded, so after traffic
+// stops an alert stays in is_active() until the next request; health() is always current.
 #pragma once
 
 #include <array>
