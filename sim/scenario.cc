@@ -55,6 +55,7 @@ std::string_view node_type_name(const toml::node& node) {
 
 // A value read from the file, already checked against its field's type and range.
 struct Value {
+  explicit Value(const toml::node& n) : node(n) {}
   const toml::node& node;
   double number = 0;
   std::int64_t integer = 0;
@@ -85,9 +86,7 @@ std::string set_enum(Enum& out, const Value& v, Parse parse, std::string_view ch
 }
 
 std::optional<ScheduleStrategy> schedule_from(std::string_view s) {
-  if (s == "fifo") return ScheduleStrategy::kFifo;
-  if (s == "random") return ScheduleStrategy::kRandom;
-  return std::nullopt;
+  return schedule_strategy_from_string(s);
 }
 
 std::optional<WorkloadKind> workload_from(std::string_view s) {
@@ -169,7 +168,7 @@ const std::vector<Field>& fields() {
 
       Field{"kernel", "schedule", Type::kString, 0, 0,
             [](Scenario& s, const Value& v) {
-              return set_enum(s.schedule, v, schedule_from, "\"fifo\", \"random\"");
+              return set_enum(s.schedule, v, schedule_from, "\"fifo\", \"random\", \"pct\"");
             }},
 
       NUM("storage", "latency_ms_mean", 0, 60000, s.storage.request_latency.mean_ms),
@@ -253,7 +252,7 @@ class Parser {
   }
 
   Value read(const Field& field, const toml::node& node, const std::string& dotted) const {
-    Value v{node};
+    Value v(node);
     auto wrong_type = [&] {
       fail(node.source(), dotted,
            "must be " + std::string(type_name(field.type)) + ", not " +
