@@ -62,8 +62,10 @@ void BM_TimerEvents(benchmark::State& state) {
   const std::int64_t events_per_round = 200 * static_cast<std::int64_t>(fibers);
   std::int64_t total = 0;
   for (auto _ : state) {
-    Simulation sim(KernelOptions{
-        .seed = 1, .strategy = ScheduleStrategy::kFifo, .trace_mode = TraceMode::kOff});
+    KernelOptions options{
+        .seed = 1, .strategy = ScheduleStrategy::kFifo, .trace_mode = TraceMode::kOff};
+    if (state.range(1) > 0) options.stack_bytes = static_cast<std::size_t>(state.range(1)) * 1024;
+    Simulation sim(options);
     std::int64_t budget = events_per_round;
     for (int i = 0; i < fibers; ++i) {
       sim.spawn("sleeper", [&sim, &budget, i] {
@@ -79,7 +81,12 @@ void BM_TimerEvents(benchmark::State& state) {
   state.counters["ns/event"] = benchmark::Counter(
       static_cast<double>(total), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_TimerEvents)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TimerEvents)
+    ->ArgNames({"fibers", "stack_kib"})
+    ->Args({1000, 0})
+    ->Args({10000, 0})
+    ->Args({10000, 16})
+    ->Unit(benchmark::kMillisecond);
 
 // The same with the trace building and hashing every line, as scenario runs do.
 void BM_TimerEventsTraced(benchmark::State& state) {

@@ -7,6 +7,7 @@
 // when the kernel parks itself, which it does every so often and at the end of a run.
 #include "sim/kernel/simulation.h"
 
+#include <algorithm>
 #include <boost/fiber/all.hpp>
 #include <cassert>
 #include <cstdio>
@@ -130,6 +131,57 @@ class RandomPolicy final : public SchedulePolicy {
   RandomStream stream_;
 };
 
+class PctPolicy final : public SchedulePolicy {
+ public:
+  explicit PctPolicy(const PolicyOptions& options)
+      : seed_(options.seed), stream_(options.seed, "kernel/pct") {
+    for (int i = 1; i < options.pct_depth; ++i) {
+      change_points_.push_back(
+          stream_.next_in(1, std::max<std::int64_t>(1, options.pct_horizon_steps)));
+    }
+    std::sort(change_points_.begin(), change_points_.end());
+  }
+
+  std::size_t pick(const std::vector<FiberRecord*>& ready) override {
+    ++step_;
+    std::size_t best = highest(ready);
+    while (next_change_ < change_points_.size() && change_points_[next_change_] <= step_) {
+      // A change point: the fiber about to run drops below every priority given so far.
+      priority(ready[best]) = -static_cast<std::int64_t>(++lowered_);
+      ++next_change_;
+      best = highest(ready);
+    }
+    return best;
+  }
+  std::string_view name() const override { return "pct"; }
+
+ private:
+  std::int64_t& priority(const FiberRecord* fiber) {
+    while (priorities_.size() <= fiber->id) {
+      // Initial priorities are a function of the seed and the logical id alone.
+      std::uint64_t state = seed_ ^ (0x9e3779b97f4a7c15ULL * (priorities_.size() + 1));
+      priorities_.push_back(static_cast<std::int64_t>(splitmix64(state) >> 1));
+    }
+    return priorities_[fiber->id];
+  }
+
+  std::size_t highest(const std::vector<FiberRecord*>& ready) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < ready.size(); ++i) {
+      if (priority(ready[i]) > priority(ready[best])) best = i;
+    }
+    return best;
+  }
+
+  std::uint64_t seed_;
+  RandomStream stream_;
+  std::vector<std::int64_t> change_points_;
+  std::size_t next_change_ = 0;
+  std::int64_t step_ = 0;
+  std::uint64_t lowered_ = 0;
+  std::vector<std::int64_t> priorities_;
+};
+
 // Fibers finished since the dispatcher last ran; past this many the kernel parks to free them.
 constexpr std::uint64_t kReleaseBatch = 64;
 
@@ -141,16 +193,29 @@ std::string_view to_string(ScheduleStrategy s) {
       return "fifo";
     case ScheduleStrategy::kRandom:
       return "random";
+    case ScheduleStrategy::kPct:
+      return "pct";
   }
   return "?";
 }
 
-std::unique_ptr<SchedulePolicy> make_policy(ScheduleStrategy strategy, std::uint64_t seed) {
+std::optional<ScheduleStrategy> schedule_strategy_from_string(std::string_view name) {
+  for (ScheduleStrategy s :
+       {ScheduleStrategy::kFifo, ScheduleStrategy::kRandom, ScheduleStrategy::kPct}) {
+    if (to_string(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<SchedulePolicy> make_policy(ScheduleStrategy strategy,
+                                            const PolicyOptions& options) {
   switch (strategy) {
     case ScheduleStrategy::kFifo:
       return std::make_unique<FifoPolicy>();
     case ScheduleStrategy::kRandom:
-      return std::make_unique<RandomPolicy>(seed);
+      return std::make_unique<RandomPolicy>(options.seed);
+    case ScheduleStrategy::kPct:
+      return std::make_unique<PctPolicy>(options);
   }
   return nullptr;
 }
@@ -173,7 +238,10 @@ Simulation::Simulation(KernelOptions options)
     : options_(options),
       stacks_(options.stack_bytes),
       trace_(options.trace_mode),
-      policy_(make_policy(options.strategy, options.seed)) {
+      policy_(make_policy(options.strategy,
+                          PolicyOptions{.seed = options.seed,
+                                        .pct_depth = options.pct_depth,
+                                        .pct_horizon_steps = options.pct_horizon_steps})) {
   if (t_current != nullptr) {
     std::fputs("tracksim: fatal: one simulation per thread at a time\n", stderr);
     std::abort();

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,14 +65,29 @@ class SchedulePolicy {
   virtual std::string_view name() const = 0;
 };
 
-enum class ScheduleStrategy : unsigned char { kFifo, kRandom };
+// kFifo: the fiber that became ready first. kRandom: a uniformly drawn ready fiber. kPct:
+// probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): every fiber gets a random
+// priority, the highest-priority ready fiber runs, and at pct_depth - 1 randomly chosen steps the
+// running fiber drops below all others; this finds bugs of depth d with probability at least
+// 1 / (n * k^(d-1)) for n fibers and k steps.
+enum class ScheduleStrategy : unsigned char { kFifo, kRandom, kPct };
 std::string_view to_string(ScheduleStrategy s);
-std::unique_ptr<SchedulePolicy> make_policy(ScheduleStrategy strategy, std::uint64_t seed);
+std::optional<ScheduleStrategy> schedule_strategy_from_string(std::string_view name);
+
+struct PolicyOptions {
+  std::uint64_t seed = 1;
+  int pct_depth = 3;
+  std::int64_t pct_horizon_steps = 10'000;  // change points are drawn among this many picks
+};
+std::unique_ptr<SchedulePolicy> make_policy(ScheduleStrategy strategy,
+                                            const PolicyOptions& options);
 
 struct KernelOptions {
   std::uint64_t seed = 1;
   ScheduleStrategy strategy = ScheduleStrategy::kRandom;
   TraceMode trace_mode = TraceMode::kDigest;
+  int pct_depth = 3;
+  std::int64_t pct_horizon_steps = 10'000;
   // Each fiber's stack. Measured: the model's deepest path (a retried atomic update with its
   // monitoring) needs well under 32 KiB; sanitizer builds need several times more.
 #if defined(TRACKSIM_SANITIZE)
