@@ -1,18 +1,26 @@
 // Strict TOML parsing of scenario files against one table of fields.
 //
-// Each known field is one row of kFields: its section and key, its type, its range, and how it
-// sets the Scenario. Parsing walks the document, looks every key up in that table, and reports the
-// first problem with its position; nothing unknown is ignored.
+// Each known field is one row of kFields: its section and key, its type, its range, a one-line
+// description, how it sets the Scenario and how it reads the value back. Parsing walks the
+// document, looks every key up in that table, and reports the first problem with its position;
+// nothing unknown is ignored. The same table writes a scenario back out as TOML (to_toml) and
+// generates the field reference in docs/scenarios.md, so the three never disagree.
 #include "sim/scenario.h"
 
 #include <toml++/toml.h>
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 
 namespace tracksim::sim {
 namespace {
+
+// Scenario files are a page or two of text; anything far larger is not one.
+constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
 
 enum class Type : unsigned char { kInt, kNumber, kBool, kString, kIntArray, kStringArray };
 
@@ -30,6 +38,24 @@ std::string_view type_name(Type t) {
       return "an array of integers";
     case Type::kStringArray:
       return "an array of strings";
+  }
+  return "?";
+}
+
+std::string_view doc_type_name(Type t) {
+  switch (t) {
+    case Type::kInt:
+      return "integer";
+    case Type::kNumber:
+      return "number";
+    case Type::kBool:
+      return "boolean";
+    case Type::kString:
+      return "string";
+    case Type::kIntArray:
+      return "array of integers";
+    case Type::kStringArray:
+      return "array of strings";
   }
   return "?";
 }
@@ -65,17 +91,89 @@ struct Value {
   std::vector<std::string> texts;
 };
 
+// --- Writing values as TOML ----------------------------------------------------------------------
+
+// The shortest text that reads back as exactly `x`; TOML reads "60" as an integer, which number
+// fields accept.
+std::string toml_number(double x) {
+  // Whole numbers print in full ("100000", not "1e+05"), for people reading docs and messages.
+  if (std::isfinite(x) && x == std::trunc(x) && std::abs(x) < 1e15) {
+    return std::to_string(static_cast<std::int64_t>(x));
+  }
+  char digits[32];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, x);
+  return ec == std::errc() ? std::string(digits, end) : std::string("nan");
+}
+
+std::string toml_integer(std::int64_t x) {
+  return std::to_string(x);
+}
+
+std::string toml_string(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string toml_bool(bool b) {
+  return b ? "true" : "false";
+}
+
+std::string toml_strings(const std::vector<std::string>& texts) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    out += (i == 0 ? "" : ", ") + toml_string(texts[i]);
+  return out + "]";
+}
+
+// A duration in `unit_ns` units whose conversion back (which truncates toward zero) gives exactly
+// `ns`; the plain quotient can land a hair below the integer and lose a nanosecond.
+std::string toml_duration(Nanos ns, Nanos unit_ns) {
+  double x = static_cast<double>(ns) / static_cast<double>(unit_ns);
+  for (int step = 0; step < 4 && static_cast<Nanos>(x * static_cast<double>(unit_ns)) < ns; ++step)
+    x = std::nextafter(x, HUGE_VAL);
+  return toml_number(x);
+}
+
+std::string toml_ms(Nanos ns) {
+  return toml_duration(ns, kNanosPerMilli);
+}
+std::string toml_s(Nanos ns) {
+  return toml_duration(ns, kNanosPerSecond);
+}
+
+// --- The field table -----------------------------------------------------------------------------
+
 struct Field {
   std::string_view section;
   std::string_view key;
   Type type;
   double min;
   double max;
+  // What the field sets, in one line, for docs/scenarios.md.
+  std::string_view doc;
   // Sets the field; returns an error message for a value it cannot take, or "".
   std::function<std::string(Scenario&, const Value&)> set;
+  // The field's value in `s`, as TOML.
+  std::function<std::string(const Scenario&)> get;
+  // For strings chosen from a list: the choices, as shown in messages and docs.
+  std::string_view choices = {};
 };
-
-constexpr double kInf = HUGE_VAL;
 
 template <class Enum, class Parse>
 std::string set_enum(Enum& out, const Value& v, Parse parse, std::string_view choices) {
@@ -86,7 +184,9 @@ std::string set_enum(Enum& out, const Value& v, Parse parse, std::string_view ch
 }
 
 std::optional<ScheduleStrategy> schedule_from(std::string_view s) {
-  return schedule_strategy_from_string(s);
+  if (s == "fifo") return ScheduleStrategy::kFifo;
+  if (s == "random") return ScheduleStrategy::kRandom;
+  return std::nullopt;
 }
 
 std::optional<WorkloadKind> workload_from(std::string_view s) {
@@ -95,94 +195,154 @@ std::optional<WorkloadKind> workload_from(std::string_view s) {
   return std::nullopt;
 }
 
-std::optional<FaultKind> fault_from(std::string_view s) {
-  if (s == "partition") return FaultKind::kPartition;
-  if (s == "storage_failover") return FaultKind::kStorageFailover;
-  if (s == "offline") return FaultKind::kOffline;
-  return std::nullopt;
+bool same_indexes(const std::vector<model::IndexSpec>& a, const std::vector<model::IndexSpec>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].fields != b[i].fields || a[i].unique != b[i].unique ||
+        a[i].expire_after_seconds != b[i].expire_after_seconds) {
+      return false;
+    }
+  }
+  return true;
 }
 
-#define NUM(section, key, lo, hi, expr)                                    \
-  Field {                                                                  \
-    section, key, Type::kNumber, lo, hi, [](Scenario& s, const Value& v) { \
-      expr = v.number;                                                     \
-      return std::string();                                                \
-    }                                                                      \
+// Rows for the common shapes. The trailing argument is the field's description; every row needs
+// one (a test checks), because docs/scenarios.md is generated from it.
+#define NUM(section, key, lo, hi, expr, ...)                                     \
+  Field {                                                                        \
+    section, key, Type::kNumber, lo, hi, "" __VA_ARGS__,                         \
+        [](Scenario& s, const Value& v) {                                        \
+          expr = v.number;                                                       \
+          return std::string();                                                  \
+        },                                                                       \
+        [](const Scenario& s) { return toml_number(static_cast<double>(expr)); } \
   }
-#define INT(section, key, lo, hi, expr)                                 \
-  Field {                                                               \
-    section, key, Type::kInt, lo, hi, [](Scenario& s, const Value& v) { \
-      expr = static_cast<int>(v.integer);                               \
-      return std::string();                                             \
-    }                                                                   \
+#define INT(section, key, lo, hi, expr, ...)                                            \
+  Field {                                                                               \
+    section, key, Type::kInt, lo, hi, "" __VA_ARGS__,                                   \
+        [](Scenario& s, const Value& v) {                                               \
+          expr = static_cast<int>(v.integer);                                           \
+          return std::string();                                                         \
+        },                                                                              \
+        [](const Scenario& s) { return toml_integer(static_cast<std::int64_t>(expr)); } \
   }
-#define MS(section, key, lo, hi, expr)                                     \
-  Field {                                                                  \
-    section, key, Type::kNumber, lo, hi, [](Scenario& s, const Value& v) { \
-      expr = millis_f(v.number);                                           \
-      return std::string();                                                \
-    }                                                                      \
+#define MS(section, key, lo, hi, expr, ...)              \
+  Field {                                                \
+    section, key, Type::kNumber, lo, hi, "" __VA_ARGS__, \
+        [](Scenario& s, const Value& v) {                \
+          expr = millis_f(v.number);                     \
+          return std::string();                          \
+        },                                               \
+        [](const Scenario& s) { return toml_ms(expr); }  \
+  }
+#define SECONDS(section, key, lo, hi, expr, ...)         \
+  Field {                                                \
+    section, key, Type::kNumber, lo, hi, "" __VA_ARGS__, \
+        [](Scenario& s, const Value& v) {                \
+          expr = seconds_f(v.number);                    \
+          return std::string();                          \
+        },                                               \
+        [](const Scenario& s) { return toml_s(expr); }   \
+  }
+#define BOOL(section, key, expr, ...)                     \
+  Field {                                                 \
+    section, key, Type::kBool, 0, 0, "" __VA_ARGS__,      \
+        [](Scenario& s, const Value& v) {                 \
+          expr = v.boolean;                               \
+          return std::string();                           \
+        },                                                \
+        [](const Scenario& s) { return toml_bool(expr); } \
+  }
+#define TEXT(section, key, expr, ...)                       \
+  Field {                                                   \
+    section, key, Type::kString, 0, 0, "" __VA_ARGS__,      \
+        [](Scenario& s, const Value& v) {                   \
+          expr = v.text;                                    \
+          return std::string();                             \
+        },                                                  \
+        [](const Scenario& s) { return toml_string(expr); } \
+  }
+// A string chosen from `choices` (as shown to people), parsed by `parse`, printed by to_string.
+#define ENUM(section, key, choices, parse, expr, ...)                                  \
+  Field {                                                                              \
+    section, key, Type::kString, 0, 0, "" __VA_ARGS__,                                 \
+        [](Scenario& s, const Value& v) { return set_enum(expr, v, parse, choices); }, \
+        [](const Scenario& s) { return toml_string(to_string(expr)); }, choices        \
   }
 
+// To add a field: add its member (with its default) to Scenario or the config it belongs to, add
+// one row here with its range and description, and regenerate docs/scenarios.md
+// (TRACKSIM_UPDATE_DOCS=1 ./build/tracksim_sim_unit_tests --gtest_filter='ScenarioDocs.*').
 const std::vector<Field>& fields() {
+  using model::implementation_from_string;
+  using model::jitter_from_string;
+  using model::to_string;
   static const std::vector<Field> kFields = {
-      Field{"scenario", "name", Type::kString, 0, 0,
-            [](Scenario& s, const Value& v) { s.name = v.text; return std::string(); }},
-      Field{"scenario", "description", Type::kString, 0, 0,
-            [](Scenario& s, const Value& v) { s.description = v.text; return std::string(); }},
-      NUM("scenario", "duration_s", 0.001, 30 * 24 * 3600.0, s.duration_s),
-      NUM("scenario", "drain_s", 0, 24 * 3600.0, s.drain_s),
+      TEXT("scenario", "name", s.name, "the scenario's name; also the default output folder"),
+      TEXT("scenario", "description", s.description, "one line saying what the scenario shows"),
+      NUM("scenario", "duration_s", 0.001, 30 * 24 * 3600.0, s.duration_s,
+          "how long the workload generates requests"),
+      NUM("scenario", "drain_s", 0, 24 * 3600.0, s.drain_s,
+          "after duration_s, how long in-flight work may still finish before the run stops"),
       Field{"scenario", "seeds", Type::kIntArray, 0, 9.0e18,
+            "the seeds `tracksim run` uses when given none",
             [](Scenario& s, const Value& v) {
               if (v.integers.empty()) return std::string("must list at least one seed");
               s.seeds.assign(v.integers.begin(), v.integers.end());
               return std::string();
+            },
+            [](const Scenario& s) {
+              std::string out = "[";
+              for (std::size_t i = 0; i < s.seeds.size(); ++i)
+                out += (i == 0 ? "" : ", ") + std::to_string(s.seeds[i]);
+              return out + "]";
             }},
 
-      Field{"implementation", "kind", Type::kString, 0, 0,
-            [](Scenario& s, const Value& v) {
-              return set_enum(s.backend.implementation, v, model::implementation_from_string,
-                              "\"fixed\", \"legacy\"");
-            }},
+      ENUM("implementation", "kind", "\"fixed\", \"legacy\"", implementation_from_string,
+           s.backend.implementation,
+           "the backend under test: the fix, or the code before it (`--impl` overrides)"),
       Field{"implementation", "mutants", Type::kStringArray, 0, 0,
+            "planted bugs switched on in the fixed backend (`tracksim list mutants`)",
             [](Scenario& s, const Value& v) {
               s.backend.mutants = v.texts;
               return std::string();
-            }},
+            },
+            [](const Scenario& s) { return toml_strings(s.backend.mutants); }},
 
-      INT("model", "retry_max_attempts", 1, 100, s.backend.atomic.retry_max_attempts),
-      MS("model", "lock_timeout_ms", 1, 3.6e6, s.backend.atomic.lock_timeout_ns),
-      MS("model", "backoff_base_ms", 0, 3.6e6, s.backend.atomic.backoff_base_ns),
-      MS("model", "backoff_cap_ms", 0, 3.6e6, s.backend.atomic.backoff_cap_ns),
-      Field{"model", "jitter", Type::kString, 0, 0,
-            [](Scenario& s, const Value& v) {
-              return set_enum(s.backend.atomic.jitter, v, model::jitter_from_string,
-                              "\"none\", \"full\", \"equal\", \"decorrelated\"");
-            }},
-      Field{"model", "monitoring_enabled", Type::kBool, 0, 0,
-            [](Scenario& s, const Value& v) {
-              s.backend.atomic.monitoring_enabled = v.boolean;
-              return std::string();
-            }},
-      NUM("model", "geofence_radius_m", 0, 100000, s.backend.geofence_radius_m),
+      INT("model", "retry_max_attempts", 1, 100, s.backend.atomic.retry_max_attempts,
+          "attempts of one atomic update before it gives up (DELIVERY_RETRY_MAX_ATTEMPTS)"),
+      MS("model", "lock_timeout_ms", 1, 3.6e6, s.backend.atomic.lock_timeout_ns,
+         "the operationLock's lease (DELIVERY_LOCK_TIMEOUT)"),
+      MS("model", "backoff_base_ms", 0, 3.6e6, s.backend.atomic.backoff_base_ns,
+         "the first retry's backoff ceiling; it doubles per retry"),
+      MS("model", "backoff_cap_ms", 0, 3.6e6, s.backend.atomic.backoff_cap_ns,
+         "the largest backoff ceiling; at least backoff_base_ms"),
+      ENUM("model", "jitter", "\"none\", \"full\", \"equal\", \"decorrelated\"", jitter_from_string,
+           s.backend.atomic.jitter, "how a backoff is drawn below its ceiling"),
+      BOOL("model", "monitoring_enabled", s.backend.atomic.monitoring_enabled,
+           "the backend records its own metrics (DELIVERY_MONITORING_ENABLED)"),
+      NUM("model", "geofence_radius_m", 0, 100000, s.backend.geofence_radius_m,
+          "a position this close to pickup or dropoff moves the status on by itself"),
 
-      Field{"kernel", "schedule", Type::kString, 0, 0,
-            [](Scenario& s, const Value& v) {
-              return set_enum(s.schedule, v, schedule_from, "\"fifo\", \"random\", \"pct\"");
-            }},
+      ENUM("kernel", "schedule", "\"fifo\", \"random\"", schedule_from, s.schedule,
+           "which ready fiber runs next (`--schedule` overrides)"),
 
-      NUM("storage", "latency_ms_mean", 0, 60000, s.storage.request_latency.mean_ms),
-      NUM("storage", "latency_ms_stddev", 0, 60000, s.storage.request_latency.stddev_ms),
-      INT("storage", "max_pool_size", 1, 10000, s.storage.max_pool_size),
-      INT("storage", "min_pool_size", 0, 10000, s.storage.min_pool_size),
-      MS("storage", "wait_queue_timeout_ms", 0, 3.6e6, s.storage.wait_queue_timeout_ns),
-      MS("storage", "socket_timeout_ms", 1, 3.6e6, s.storage.socket_timeout_ns),
-      Field{"storage", "ttl_monitor_period_s", Type::kNumber, 0.001, 86400,
-            [](Scenario& s, const Value& v) {
-              s.storage.ttl_monitor_period_ns = seconds_f(v.number);
-              return std::string();
-            }},
+      NUM("storage", "latency_ms_mean", 0, 60000, s.storage.request_latency.mean_ms,
+          "mean latency of a request from the backend to the database"),
+      NUM("storage", "latency_ms_stddev", 0, 60000, s.storage.request_latency.stddev_ms,
+          "its standard deviation (lognormal; 0 makes it constant)"),
+      INT("storage", "max_pool_size", 1, 10000, s.storage.max_pool_size,
+          "connections in the driver's pool; more requests wait in a queue"),
+      INT("storage", "min_pool_size", 0, 10000, s.storage.min_pool_size,
+          "connections kept open; at most max_pool_size"),
+      MS("storage", "wait_queue_timeout_ms", 0, 3.6e6, s.storage.wait_queue_timeout_ns,
+         "how long a request waits for a pool connection before PoolTimeout"),
+      MS("storage", "socket_timeout_ms", 1, 3.6e6, s.storage.socket_timeout_ns,
+         "how long the driver waits for a reply before NetworkTimeout"),
+      SECONDS("storage", "ttl_monitor_period_s", 0.001, 86400, s.storage.ttl_monitor_period_ns,
+              "how often the TTL monitor deletes expired documents"),
       Field{"storage", "schema", Type::kString, 0, 0,
+            "the indexes: the fix's (\"seed\", with a TTL on operationLock) or without that TTL",
             [](Scenario& s, const Value& v) {
               if (v.text == "seed") {
                 s.storage.indexes = model::seed_schema_indexes();
@@ -192,44 +352,66 @@ const std::vector<Field>& fields() {
                 return "must be one of \"seed\", \"safe\", not \"" + v.text + "\"";
               }
               return std::string();
-            }},
-      NUM("storage", "server_error_rate", 0, 1, s.storage.server_error_rate),
-      NUM("storage", "reply_lost_rate", 0, 1, s.storage.reply_lost_rate),
-      Field{"storage", "validation_leaves_guard", Type::kBool, 0, 0,
-            [](Scenario& s, const Value& v) {
-              s.storage.validation_leaves_guard = v.boolean;
-              return std::string();
-            }},
+            },
+            [](const Scenario& s) {
+              if (same_indexes(s.storage.indexes, model::safe_schema_indexes())) {
+                return toml_string("safe");
+              }
+              return toml_string("seed");
+            },
+            "\"seed\", \"safe\""},
+      NUM("storage", "server_error_rate", 0, 1, s.storage.server_error_rate,
+          "share of requests that fail with ServerError before being applied"),
+      NUM("storage", "reply_lost_rate", 0, 1, s.storage.reply_lost_rate,
+          "share of requests applied whose reply is lost (the caller sees NetworkTimeout)"),
+      BOOL("storage", "validation_leaves_guard", s.storage.validation_leaves_guard,
+           "a save() failing validation leaves the instance's parallel-save guard set"),
 
-      NUM("network", "latency_ms_mean", 0, 600000, s.network.latency.mean_ms),
-      NUM("network", "latency_ms_stddev", 0, 600000, s.network.latency.stddev_ms),
-      NUM("network", "loss_rate", 0, 1, s.network.loss_rate),
-      NUM("network", "duplicate_rate", 0, 1, s.network.duplicate_rate),
-      MS("network", "request_timeout_ms", 1, 3.6e6, s.request_timeout_ns),
+      NUM("network", "latency_ms_mean", 0, 600000, s.network.latency.mean_ms,
+          "mean one-way latency between an app and the server"),
+      NUM("network", "latency_ms_stddev", 0, 600000, s.network.latency.stddev_ms,
+          "its standard deviation (lognormal; 0 makes it constant)"),
+      NUM("network", "loss_rate", 0, 1, s.network.loss_rate,
+          "share of messages lost, each direction"),
+      NUM("network", "duplicate_rate", 0, 1, s.network.duplicate_rate,
+          "share of requests delivered twice"),
+      MS("network", "request_timeout_ms", 1, 3.6e6, s.request_timeout_ns,
+         "how long an app waits for a response before it resends"),
 
-      Field{"workload", "kind", Type::kString, 0, 0,
-            [](Scenario& s, const Value& v) {
-              return set_enum(s.workload.kind, v, workload_from, "\"burst\", \"routes\"");
-            }},
-      INT("workload", "drivers", 1, 100000, s.workload.drivers),
-      INT("workload", "deliveries", 1, 1000000, s.workload.deliveries),
-      INT("workload", "operations", 1, 10000000, s.workload.operations),
-      NUM("workload", "burst_window_ms", 0, 3.6e6, s.workload.burst_window_ms),
-      NUM("workload", "status_share", 0, 1, s.workload.status_share),
-      INT("workload", "client_retries", 0, 100, s.workload.client_retries),
-      NUM("workload", "client_backoff_ms", 0, 3.6e6, s.workload.client_backoff_ms),
-      NUM("workload", "location_interval_s", 0.01, 3600, s.workload.location_interval_s),
-      NUM("workload", "speed_mps_mean", 0.1, 100, s.workload.speed_mps_mean),
-      NUM("workload", "city_size_km", 0.1, 1000, s.workload.city_size_km),
-      NUM("workload", "pickup_dwell_s", 0, 3600, s.workload.pickup_dwell_s),
-      NUM("workload", "dispatcher_cancel_share", 0, 1, s.workload.dispatcher_cancel_share),
+      ENUM("workload", "kind", "\"burst\", \"routes\"", workload_from, s.workload.kind,
+           "burst: requests fired at once; routes: drivers drive whole deliveries"),
+      INT("workload", "drivers", 1, 100000, s.workload.drivers, "drivers, one app each"),
+      INT("workload", "deliveries", 1, 1000000, s.workload.deliveries,
+          "deliveries, dealt out to the drivers in turn"),
+      INT("workload", "operations", 1, 10000000, s.workload.operations, "burst: requests in all"),
+      NUM("workload", "burst_window_ms", 0, 3.6e6, s.workload.burst_window_ms,
+          "burst: requests start uniformly within this window"),
+      NUM("workload", "status_share", 0, 1, s.workload.status_share,
+          "burst: share of requests that change status (the rest send positions)"),
+      INT("workload", "client_retries", 0, 100, s.workload.client_retries,
+          "resends of one operation after a timeout or a server error"),
+      NUM("workload", "client_backoff_ms", 0, 3.6e6, s.workload.client_backoff_ms,
+          "an app's first resend delay; it doubles per resend, jittered 50-150%"),
+      NUM("workload", "location_interval_s", 0.01, 3600, s.workload.location_interval_s,
+          "routes: a phone sends its position this often"),
+      NUM("workload", "speed_mps_mean", 0.1, 100, s.workload.speed_mps_mean,
+          "routes: mean driving speed"),
+      NUM("workload", "city_size_km", 0.1, 1000, s.workload.city_size_km,
+          "side of the square city pickups and dropoffs lie in"),
+      NUM("workload", "pickup_dwell_s", 0, 3600, s.workload.pickup_dwell_s,
+          "routes: mean time at the pickup before picked_up"),
+      NUM("workload", "dispatcher_cancel_share", 0, 1, s.workload.dispatcher_cancel_share,
+          "routes: share of deliveries a dispatcher cancels midway"),
 
       Field{"properties", "check", Type::kStringArray, 0, 0,
+            "properties to check, or [\"all\"] (`tracksim list properties`)",
             [](Scenario& s, const Value& v) {
-              if (v.texts.empty()) return std::string("must name at least one property, or \"all\"");
+              if (v.texts.empty())
+                return std::string("must name at least one property, or \"all\"");
               s.properties = v.texts;
               return std::string();
-            }},
+            },
+            [](const Scenario& s) { return toml_strings(s.properties); }},
   };
   return kFields;
 }
@@ -237,10 +419,98 @@ const std::vector<Field>& fields() {
 #undef NUM
 #undef INT
 #undef MS
+#undef SECONDS
+#undef BOOL
+#undef TEXT
+#undef ENUM
+
+// --- Faults --------------------------------------------------------------------------------------
+
+struct FaultField {
+  std::string_view key;
+  Type type;
+  double min;
+  double max;
+  bool required;
+  std::string_view doc;
+  std::string (*set)(FaultSpec&, const Value&);
+  std::string (*get)(const FaultSpec&);
+};
+
+std::string fault_kind_choices() {
+  std::string out;
+  for (const FaultKindInfo& info : fault_kinds())
+    out += (out.empty() ? "\"" : ", \"") + std::string(info.name) + "\"";
+  return out;
+}
+
+std::optional<FaultKind> fault_from(std::string_view s) {
+  for (const FaultKindInfo& info : fault_kinds()) {
+    if (info.name == s) return info.kind;
+  }
+  return std::nullopt;
+}
+
+const std::vector<FaultField>& fault_fields() {
+  static const std::vector<FaultField> kFaultFields = {
+      {"kind", Type::kString, 0, 0, true, "what goes wrong (see the fault kinds below)",
+       [](FaultSpec& f, const Value& v) {
+         auto kind = fault_from(v.text);
+         if (!kind) return "must be one of " + fault_kind_choices() + ", not \"" + v.text + "\"";
+         f.kind = *kind;
+         return std::string();
+       },
+       [](const FaultSpec& f) { return toml_string(to_string(f.kind)); }},
+      {"at_s", Type::kNumber, 0, 30 * 24 * 3600.0, true, "when it starts, from the run's start",
+       [](FaultSpec& f, const Value& v) {
+         f.at_s = v.number;
+         return std::string();
+       },
+       [](const FaultSpec& f) { return toml_number(f.at_s); }},
+      {"duration_s", Type::kNumber, 0, 30 * 24 * 3600.0, false, "how long it lasts",
+       [](FaultSpec& f, const Value& v) {
+         f.duration_s = v.number;
+         return std::string();
+       },
+       [](const FaultSpec& f) { return toml_number(f.duration_s); }},
+      {"target", Type::kString, 0, 0, false,
+       "what it hits: an app (\"driver-3\"), a delivery (\"delivery-2\"), or \"*\" for all",
+       [](FaultSpec& f, const Value& v) {
+         f.target = v.text;
+         return std::string();
+       },
+       [](const FaultSpec& f) { return toml_string(f.target); }},
+  };
+  return kFaultFields;
+}
+
+// --- Parsing -------------------------------------------------------------------------------------
+
+// Error messages are one line: control bytes from a damaged file become '?'.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return text;
+}
+
+std::string section_list() {
+  std::vector<std::string_view> sections;
+  for (const Field& f : fields()) {
+    if (std::find(sections.begin(), sections.end(), f.section) == sections.end()) {
+      sections.push_back(f.section);
+    }
+  }
+  std::string out;
+  for (std::string_view section : sections)
+    out += std::string(section) + ", ";
+  return out + "faults";
+}
 
 class Parser {
  public:
-  Parser(const std::string& path) : path_(path) {}
+  explicit Parser(const std::string& path) : path_(path) {}
 
   [[noreturn]] void fail(const toml::source_region& where, std::string_view field,
                          const std::string& message) const {
@@ -248,21 +518,22 @@ class Parser {
     line << path_ << ":" << where.begin.line << ":" << where.begin.column << ": ";
     if (!field.empty()) line << "field '" << field << "' ";
     line << message;
-    throw ScenarioError(line.str());
+    throw ScenarioError(one_line(line.str()));
   }
 
-  Value read(const Field& field, const toml::node& node, const std::string& dotted) const {
+  Value read(Type type, double min, double max, const toml::node& node,
+             const std::string& dotted) const {
     Value v(node);
     auto wrong_type = [&] {
-      fail(node.source(), dotted,
-           "must be " + std::string(type_name(field.type)) + ", not " +
-               std::string(node_type_name(node)));
+      fail(
+          node.source(), dotted,
+          "must be " + std::string(type_name(type)) + ", not " + std::string(node_type_name(node)));
     };
-    switch (field.type) {
+    switch (type) {
       case Type::kInt:
         if (!node.is_integer()) wrong_type();
         v.integer = node.as_integer()->get();
-        check_range(field, node, dotted, static_cast<double>(v.integer));
+        check_range(min, max, node, dotted, static_cast<double>(v.integer));
         break;
       case Type::kNumber:
         if (node.is_integer()) {
@@ -273,7 +544,7 @@ class Parser {
           wrong_type();
         }
         if (!std::isfinite(v.number)) fail(node.source(), dotted, "must be a finite number");
-        check_range(field, node, dotted, v.number);
+        check_range(min, max, node, dotted, v.number);
         break;
       case Type::kBool:
         if (!node.is_boolean()) wrong_type();
@@ -288,7 +559,7 @@ class Parser {
         for (const toml::node& item : *node.as_array()) {
           if (!item.is_integer()) fail(item.source(), dotted, "must list integers only");
           const std::int64_t x = item.as_integer()->get();
-          check_range(field, item, dotted, static_cast<double>(x));
+          check_range(min, max, item, dotted, static_cast<double>(x));
           v.integers.push_back(x);
         }
         break;
@@ -303,50 +574,38 @@ class Parser {
     return v;
   }
 
-  void check_range(const Field& field, const toml::node& node, const std::string& dotted,
+  void check_range(double min, double max, const toml::node& node, const std::string& dotted,
                    double x) const {
-    if (x >= field.min && x <= field.max) return;
-    std::ostringstream message;
-    message << "is " << x << ", outside its range [" << field.min << ", " << field.max << "]";
-    fail(node.source(), dotted, message.str());
+    if (x >= min && x <= max) return;
+    fail(node.source(), dotted,
+         "is " + toml_number(x) + ", outside its range [" + toml_number(min) + ", " +
+             toml_number(max) + "]");
   }
 
   FaultSpec read_fault(const toml::table& table, std::size_t index) const {
     FaultSpec fault;
-    bool has_kind = false;
-    bool has_at = false;
     const std::string prefix = "faults[" + std::to_string(index) + "].";
     for (auto&& [key, node] : table) {
       const std::string dotted = prefix + std::string(key.str());
-      auto number = [&](double lo, double hi) {
-        Field f{"faults", key.str(), Type::kNumber, lo, hi, nullptr};
-        return read(f, node, dotted).number;
-      };
-      if (key == "kind") {
-        Field f{"faults", "kind", Type::kString, 0, 0, nullptr};
-        const Value v = read(f, node, dotted);
-        auto kind = fault_from(v.text);
-        if (!kind) {
-          fail(node.source(), dotted,
-               "must be one of \"partition\", \"storage_failover\", \"offline\", not \"" + v.text +
-                   "\"");
-        }
-        fault.kind = *kind;
-        has_kind = true;
-      } else if (key == "at_s") {
-        fault.at_s = number(0, 30 * 24 * 3600.0);
-        has_at = true;
-      } else if (key == "duration_s") {
-        fault.duration_s = number(0, 30 * 24 * 3600.0);
-      } else if (key == "target") {
-        Field f{"faults", "target", Type::kString, 0, 0, nullptr};
-        fault.target = read(f, node, dotted).text;
-      } else {
-        fail(node.source(), dotted, "is not a field of a fault (kind, at_s, duration_s, target)");
+      const FaultField* field = nullptr;
+      for (const FaultField& f : fault_fields()) {
+        if (f.key == key.str()) field = &f;
+      }
+      if (field == nullptr) {
+        std::string known;
+        for (const FaultField& f : fault_fields())
+          known += (known.empty() ? "" : ", ") + std::string(f.key);
+        fail(node.source(), dotted, "is not a field of a fault (" + known + ")");
+      }
+      const std::string problem =
+          field->set(fault, read(field->type, field->min, field->max, node, dotted));
+      if (!problem.empty()) fail(node.source(), dotted, problem);
+    }
+    for (const FaultField& f : fault_fields()) {
+      if (f.required && !table.contains(f.key)) {
+        fail(table.source(), prefix + std::string(f.key), "is missing");
       }
     }
-    if (!has_kind) fail(table.source(), prefix + "kind", "is missing");
-    if (!has_at) fail(table.source(), prefix + "at_s", "is missing");
     return fault;
   }
 
@@ -372,23 +631,18 @@ class Parser {
         }
         continue;
       }
-      if (!node.is_table()) {
+      if (!node.is_table() || !known_section(section.str())) {
         fail(node.source(), section.str(),
-             "is not a known section; sections are scenario, implementation, model, kernel, "
-             "storage, network, workload, properties, faults");
+             "is not a known section; sections are " + section_list());
       }
       for (auto&& [key, value] : *node.as_table()) {
         const std::string dotted = std::string(section.str()) + "." + std::string(key.str());
         const Field* field = find(section.str(), key.str());
         if (field == nullptr) {
-          if (!known_section(section.str())) {
-            fail(node.source(), section.str(),
-                 "is not a known section; sections are scenario, implementation, model, kernel, "
-                 "storage, network, workload, properties, faults");
-          }
           fail(value.source(), dotted, "is not a known field (docs/scenarios.md lists them)");
         }
-        const std::string problem = field->set(scenario, read(*field, value, dotted));
+        const std::string problem =
+            field->set(scenario, read(field->type, field->min, field->max, value, dotted));
         if (!problem.empty()) fail(value.source(), dotted, problem);
       }
     }
@@ -418,7 +672,10 @@ class Parser {
               root.at_path(std::string(section) + "." + std::string(key)).node()) {
         return n->source();
       }
-      return root.source();
+      // A missing field is reported at the file's start.
+      toml::source_region start;
+      start.begin = {1, 1};
+      return start;
     };
     if (s.name.empty()) fail(where("scenario", "name"), "scenario.name", "is missing");
     if (s.backend.atomic.backoff_cap_ns < s.backend.atomic.backoff_base_ns) {
@@ -437,18 +694,47 @@ class Parser {
   std::string path_;
 };
 
+std::string range_text(Type type, double min, double max, std::string_view choices) {
+  if (!choices.empty()) return std::string(choices);
+  if (type == Type::kInt || type == Type::kNumber || type == Type::kIntArray) {
+    return toml_number(min) + " to " + toml_number(max);
+  }
+  return "";
+}
+
+// Markdown table cells must not contain a bare '|'.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
+std::string_view to_string(WorkloadKind k) {
+  return k == WorkloadKind::kBurst ? "burst" : "routes";
+}
+
 std::string_view to_string(FaultKind k) {
-  switch (k) {
-    case FaultKind::kPartition:
-      return "partition";
-    case FaultKind::kStorageFailover:
-      return "storage_failover";
-    case FaultKind::kOffline:
-      return "offline";
+  for (const FaultKindInfo& info : fault_kinds()) {
+    if (info.kind == k) return info.name;
   }
   return "?";
+}
+
+const std::vector<FaultKindInfo>& fault_kinds() {
+  static const std::vector<FaultKindInfo> kKinds = {
+      {FaultKind::kPartition, "partition",
+       "messages between the app `target` (\"*\": every app) and the server are lost"},
+      {FaultKind::kStorageFailover, "storage_failover",
+       "the database's primary steps down: every request fails with ServerError"},
+      {FaultKind::kOffline, "offline",
+       "the app `target` is offline (a tunnel): nothing leaves or reaches it"},
+  };
+  return kKinds;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& path) {
@@ -456,12 +742,112 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
 }
 
 Scenario load_scenario(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) throw ScenarioError(one_line(path + ": no such scenario file"));
+  if (fs::is_directory(status)) {
+    throw ScenarioError(one_line(path + ": is a directory, not a scenario file"));
+  }
+  if (!fs::is_regular_file(status)) {
+    throw ScenarioError(one_line(path + ": is not a regular file"));
+  }
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxScenarioBytes) {
+    throw ScenarioError(one_line(path + ": is " + std::to_string(size) +
+                                 " bytes; a scenario file is at most 1 MiB of TOML"));
+  }
+
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError(path + ": cannot open scenario file");
+  if (!in) throw ScenarioError(one_line(path + ": cannot open scenario file"));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw ScenarioError(path + ": cannot read scenario file");
-  return parse_scenario(text.str(), path);
+  if (in.bad()) throw ScenarioError(one_line(path + ": cannot read scenario file"));
+  const std::string contents = text.str();
+  if (contents.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw ScenarioError(one_line(path + ": is empty; a scenario needs at least [scenario] name"));
+  }
+  if (contents.find('\0') != std::string::npos) {
+    throw ScenarioError(one_line(path + ": holds NUL bytes; a scenario file is TOML text"));
+  }
+  return parse_scenario(contents, path);
+}
+
+std::string to_toml(const Scenario& s, const std::string& comment) {
+  std::string out;
+  if (!comment.empty()) {
+    std::istringstream lines(comment);
+    for (std::string line; std::getline(lines, line);)
+      out += line.empty() ? "#\n" : "# " + line + "\n";
+    out += "\n";
+  }
+  std::string_view section;
+  for (const Field& f : fields()) {
+    if (f.section != section) {
+      if (!section.empty()) out += "\n";
+      section = f.section;
+      out += "[" + std::string(section) + "]\n";
+    }
+    out += std::string(f.key) + " = " + f.get(s) + "\n";
+  }
+  for (const FaultSpec& fault : s.faults) {
+    out += "\n[[faults]]\n";
+    for (const FaultField& f : fault_fields())
+      out += std::string(f.key) + " = " + f.get(fault) + "\n";
+  }
+  return out;
+}
+
+std::vector<FieldDoc> scenario_field_docs() {
+  const Scenario defaults;
+  std::vector<FieldDoc> docs;
+  for (const Field& f : fields()) {
+    FieldDoc d;
+    d.section = f.section;
+    d.key = f.key;
+    d.type = doc_type_name(f.type);
+    d.range = range_text(f.type, f.min, f.max, f.choices);
+    d.default_value = f.get(defaults);
+    d.description = f.doc;
+    // A scenario must name itself; the empty default is never used.
+    if (d.section == "scenario" && d.key == "name") d.default_value = "";
+    docs.push_back(std::move(d));
+  }
+  const FaultSpec fault_defaults;
+  for (const FaultField& f : fault_fields()) {
+    FieldDoc d;
+    d.section = "faults";
+    d.key = f.key;
+    d.type = doc_type_name(f.type);
+    d.range = f.key == "kind" ? fault_kind_choices() : range_text(f.type, f.min, f.max, {});
+    d.default_value = f.required ? "" : f.get(fault_defaults);
+    d.description = f.doc;
+    docs.push_back(std::move(d));
+  }
+  return docs;
+}
+
+std::string scenario_reference_markdown() {
+  std::string out;
+  std::string section;
+  for (const FieldDoc& d : scenario_field_docs()) {
+    if (d.section != section) {
+      section = d.section;
+      out += out.empty() ? "" : "\n";
+      out += section == "faults" ? "### `[[faults]]` (each one fault; any number)\n\n"
+                                 : "### `[" + section + "]`\n\n";
+      out += "| field | type | default | range | meaning |\n";
+      out += "|---|---|---|---|---|\n";
+    }
+    out += "| `" + d.key + "` | " + d.type + " | " +
+           (d.default_value.empty() ? "required" : "`" + cell(d.default_value) + "`") + " | " +
+           cell(d.range) + " | " + cell(d.description) + " |\n";
+  }
+  out += "\n### Fault kinds\n\n| kind | what it does |\n|---|---|\n";
+  for (const FaultKindInfo& info : fault_kinds()) {
+    out += "| `" + std::string(info.name) + "` | " + cell(info.description) + " |\n";
+  }
+  return out;
 }
 
 }  // namespace tracksim::sim

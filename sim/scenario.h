@@ -23,6 +23,7 @@ enum class WorkloadKind : unsigned char {
   kBurst,   // `operations` requests fired at once against shared deliveries
   kRoutes,  // drivers drive whole deliveries: status changes and a position every interval
 };
+std::string_view to_string(WorkloadKind k);
 
 struct WorkloadConfig {
   WorkloadKind kind = WorkloadKind::kBurst;
@@ -40,8 +41,20 @@ struct WorkloadConfig {
   double dispatcher_cancel_share = 0;  // routes: share of deliveries a dispatcher cancels
 };
 
-enum class FaultKind : unsigned char { kPartition, kStorageFailover, kOffline };
+enum class FaultKind : unsigned char {
+  kPartition,        // messages between an app (target, or "*" for all) and the server are lost
+  kStorageFailover,  // every storage request fails with ServerError for the window
+  kOffline,          // an app (target) is offline: nothing leaves or reaches it
+};
 std::string_view to_string(FaultKind k);
+
+struct FaultKindInfo {
+  FaultKind kind;
+  std::string_view name;         // as written in scenario files
+  std::string_view description;  // one line, for docs and `tracksim list`
+};
+// Every fault kind, in a stable order.
+const std::vector<FaultKindInfo>& fault_kinds();
 
 struct FaultSpec {
   FaultKind kind = FaultKind::kPartition;
@@ -77,7 +90,28 @@ class ScenarioError : public std::runtime_error {
 
 // Parses `text` as read from `path`. Throws ScenarioError.
 Scenario parse_scenario(const std::string& text, const std::string& path);
-// Reads and parses the file at `path`. Throws ScenarioError (also for an unreadable file).
+// Reads and parses the file at `path`. Throws ScenarioError (also for a missing, unreadable,
+// empty or oversized file, or one that is not a regular file).
 Scenario load_scenario(const std::string& path);
+
+// The scenario as a complete TOML document: every field of the table, with its value in `s`, and
+// one [[faults]] table per fault. Parsing the result gives back the same scenario (path and text
+// aside), so a run of either is the same run. `comment` lines, if any, open the document.
+std::string to_toml(const Scenario& s, const std::string& comment = "");
+
+// One field of the scenario format, as the reference documentation describes it.
+struct FieldDoc {
+  std::string section;        // "workload", or "faults" for the fields of each [[faults]] table
+  std::string key;            // "drivers"
+  std::string type;           // "integer", "number", "string", ...
+  std::string range;          // "1 to 100000", or the allowed strings
+  std::string default_value;  // as TOML; "" when the field is required
+  std::string description;
+};
+// Every field, sections in file order, in the order of the field table.
+std::vector<FieldDoc> scenario_field_docs();
+// The field reference as Markdown: one table per section, then the fault kinds. docs/scenarios.md
+// holds this text between its "BEGIN/END GENERATED FIELDS" markers; a test keeps the two equal.
+std::string scenario_reference_markdown();
 
 }  // namespace tracksim::sim
