@@ -184,9 +184,7 @@ std::string set_enum(Enum& out, const Value& v, Parse parse, std::string_view ch
 }
 
 std::optional<ScheduleStrategy> schedule_from(std::string_view s) {
-  if (s == "fifo") return ScheduleStrategy::kFifo;
-  if (s == "random") return ScheduleStrategy::kRandom;
-  return std::nullopt;
+  return schedule_strategy_from_string(s);
 }
 
 std::optional<WorkloadKind> workload_from(std::string_view s) {
@@ -324,7 +322,7 @@ const std::vector<Field>& fields() {
       NUM("model", "geofence_radius_m", 0, 100000, s.backend.geofence_radius_m,
           "a position this close to pickup or dropoff moves the status on by itself"),
 
-      ENUM("kernel", "schedule", "\"fifo\", \"random\"", schedule_from, s.schedule,
+      ENUM("kernel", "schedule", "\"fifo\", \"random\", \"pct\"", schedule_from, s.schedule,
            "which ready fiber runs next (`--schedule` overrides)"),
 
       NUM("storage", "latency_ms_mean", 0, 60000, s.storage.request_latency.mean_ms,
