@@ -159,7 +159,9 @@ class Simulation {
   void sleep_for(Nanos duration_ns);
 
   // Called by the scheduling algorithm.
-  FiberRecord* take_spawning() { return std::exchange(spawning_, nullptr); }
+  // The record of `context`, which is becoming ready: the fiber being spawned or woken, or the
+  // running fiber yielding. Null for a context the simulation did not start.
+  FiberRecord* record_becoming_ready(boost::fibers::context* context);
   void on_ready(boost::fibers::context* context, FiberRecord* fiber);
   boost::fibers::context* pick_next();
   bool has_ready_fibers() const { return !ready_.empty(); }
@@ -168,6 +170,7 @@ class Simulation {
 
  private:
   void let_ready_fibers_run();
+  void make_ready(FiberRecord* fiber);
   void release_finished_fibers();
   void dispatch(const Event& event);
   void cancel_all();
@@ -186,6 +189,7 @@ class Simulation {
   std::vector<boost::fibers::context*> ready_contexts_;
   FiberRecord* running_ = nullptr;
   FiberRecord* spawning_ = nullptr;
+  FiberRecord* waking_ = nullptr;
   std::uint64_t live_fibers_ = 0;
   std::uint64_t finished_since_release_ = 0;
   std::string failure_;
