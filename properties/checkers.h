@@ -3,7 +3,10 @@
 //! Each property is a pure function of a run's History (and the scenario that produced it). It
 //! either holds, or names its witnesses: the operations and commits that break it, each with a
 //! one-line explanation a person can follow in the trace. The catalogue says what each property
-//! means; `tracksim list` prints it.
+//! means; `tracksim list` prints it, and docs/properties.md gives each one's precise definition.
+//!
+//! The properties apply to every implementation: the legacy backend is expected to break some of
+//! them (that is what it is for), and a planted bug is expected to break at least one.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +44,10 @@ const std::vector<PropertyInfo>& property_catalogue();
 // order. Unknown names are rejected by validate_property_names before a run.
 std::vector<PropertyResult> check_properties(const sim::Scenario& scenario,
                                              const sim::WorldResult& world);
+
+// Checks one property by name. REQUIRES: `name` is in the catalogue.
+PropertyResult check_property(const std::string& name, const sim::Scenario& scenario,
+                              const sim::WorldResult& world);
 
 // "" when every name is "all" or in the catalogue; otherwise the first unknown name.
 std::string unknown_property_name(const std::vector<std::string>& names);

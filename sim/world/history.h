@@ -82,6 +82,42 @@ struct FaultRecord {
   Nanos duration_ns = 0;
 };
 
+// One request as the server handled it. A client's resend, or a message the network duplicated,
+// is another request under the same operation id; a request lost on its way never appears.
+struct ServerRequestRecord {
+  std::uint64_t index = 0;
+  std::string operation_id;
+  std::string client;
+  std::string delivery_id;
+  model::OperationKind kind = model::OperationKind::kUpdateLocation;
+  Nanos start_ns = 0;
+  Nanos end_ns = 0;
+  model::ErrorClass error_class = model::ErrorClass::kNone;  // kNone: success
+  int attempts = 0;                                          // store attempts the server reported
+};
+
+// One room event as one subscriber received it, in the order it arrived at that subscriber.
+// Whoever runs subscribers (the socket hub's simulated clients) records these; a run without
+// subscribers has none, and the subscriber properties then hold vacuously.
+struct SubscriberReceipt {
+  std::uint64_t index = 0;
+  Nanos time_ns = 0;
+  std::string subscriber;  // who received it ("customer/delivery-1", ...)
+  std::string delivery_id;
+  model::RoomEvent::Kind kind = model::RoomEvent::Kind::kLocation;
+  std::string operation_id;
+  std::int64_t version = 0;
+  model::DeliveryStatus status = model::DeliveryStatus::kPending;
+  std::optional<model::Location> location;  // the newest position the event carried
+};
+
+// A subscriber still joined to a delivery's room, and connected, when the run ended: it must
+// have heard that delivery's final state.
+struct SubscriptionAtEnd {
+  std::string subscriber;
+  std::string delivery_id;
+};
+
 class History {
  public:
   // Operations, from the client's side.
@@ -93,6 +129,17 @@ class History {
   void add_commit(CommitRecord commit);
   void add_document_event(DocumentEvent event) { document_events_.push_back(std::move(event)); }
   void add_fault(FaultRecord fault) { faults_.push_back(std::move(fault)); }
+  void add_server_request(ServerRequestRecord request) {
+    request.index = server_requests_.size();
+    server_requests_.push_back(std::move(request));
+  }
+  void add_receipt(SubscriberReceipt receipt) {
+    receipt.index = receipts_.size();
+    receipts_.push_back(std::move(receipt));
+  }
+  void add_subscription_at_end(SubscriptionAtEnd s) {
+    subscriptions_at_end_.push_back(std::move(s));
+  }
   void set_final_documents(std::map<std::string, model::DeliveryTracking> docs) {
     final_documents_ = std::move(docs);
   }
@@ -104,6 +151,11 @@ class History {
   const std::vector<CommitRecord>& commits() const { return commits_; }
   const std::vector<DocumentEvent>& document_events() const { return document_events_; }
   const std::vector<FaultRecord>& faults() const { return faults_; }
+  const std::vector<ServerRequestRecord>& server_requests() const { return server_requests_; }
+  const std::vector<SubscriberReceipt>& receipts() const { return receipts_; }
+  const std::vector<SubscriptionAtEnd>& subscriptions_at_end() const {
+    return subscriptions_at_end_;
+  }
   const std::map<std::string, model::DeliveryTracking>& initial_documents() const {
     return initial_documents_;
   }
@@ -116,6 +168,9 @@ class History {
   std::vector<CommitRecord> commits_;
   std::vector<DocumentEvent> document_events_;
   std::vector<FaultRecord> faults_;
+  std::vector<ServerRequestRecord> server_requests_;
+  std::vector<SubscriberReceipt> receipts_;
+  std::vector<SubscriptionAtEnd> subscriptions_at_end_;
   std::map<std::string, model::DeliveryTracking> initial_documents_;
   std::map<std::string, model::DeliveryTracking> final_documents_;
 };

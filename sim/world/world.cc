@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "model/backend.h"
+#include "model/monitoring.h"
 #include "sim/world/city.h"
 #include "sim/world/network.h"
 #include "sim/world/probes.h"
@@ -11,6 +12,37 @@
 #include "sim/world/workload.h"
 
 namespace tracksim::sim {
+namespace {
+
+// Records every request the backend handles into the history, beside what the backend's own
+// monitoring counts, so the two views can be compared.
+class RecordingBackend final : public model::DeliveryBackend {
+ public:
+  RecordingBackend(model::DeliveryBackend& inner, const Simulation& sim, History& history)
+      : inner_(inner), sim_(sim), history_(history) {}
+
+  model::ApiResponse handle(const model::ApiRequest& request) override {
+    const Nanos start_ns = sim_.now();
+    model::ApiResponse response = inner_.handle(request);
+    history_.add_server_request(ServerRequestRecord{.index = 0,
+                                                    .operation_id = response.operation_id,
+                                                    .client = request.client_id,
+                                                    .delivery_id = request.delivery_id,
+                                                    .kind = request.kind,
+                                                    .start_ns = start_ns,
+                                                    .end_ns = sim_.now(),
+                                                    .error_class = response.error_class,
+                                                    .attempts = response.attempts});
+    return response;
+  }
+
+ private:
+  model::DeliveryBackend& inner_;
+  const Simulation& sim_;
+  History& history_;
+};
+
+}  // namespace
 
 WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   WorldResult result;
@@ -28,12 +60,13 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   SimSleeper sleeper(sim);
   RandomStream backend_random = sim.stream("backend");
   StoreClient store(storage, "api");
+  model::Monitoring monitoring(clock);
   model::BackendPorts ports{.clock = &clock,
                             .sleeper = &sleeper,
                             .random = &backend_random,
                             .store = &store,
                             .broadcaster = nullptr,
-                            .monitoring = nullptr,
+                            .monitoring = &monitoring,
                             .probes = &probes};
   std::unique_ptr<model::DeliveryBackend> backend = model::make_backend(scenario.backend, ports);
   if (backend == nullptr) {
@@ -42,7 +75,8 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
     return result;
   }
 
-  ApiServer server(sim, *backend);
+  RecordingBackend recording(*backend, sim, result.history);
+  ApiServer server(sim, recording);
   Network network(sim, scenario.network);
   Workload workload(sim, result.history, scenario, city, network, server);
 
@@ -90,6 +124,18 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   result.trace_lines = sim.trace().line_count();
   result.line_hashes = sim.trace().line_hashes();
   result.captured_line = sim.trace().captured_line();
+  if (scenario.backend.atomic.monitoring_enabled) {
+    MonitoringSnapshot snapshot;
+    snapshot.totals = monitoring.totals();
+    for (int k = 0; k < model::kOperationKindCount; ++k) {
+      snapshot.by_kind.at(static_cast<std::size_t>(k)) =
+          monitoring.totals(static_cast<model::OperationKind>(k));
+    }
+    snapshot.cumulative = monitoring.cumulative_metrics();
+    snapshot.alerts = monitoring.alert_log();
+    result.monitoring = std::move(snapshot);
+    result.monitoring_report = monitoring.report();
+  }
   return result;
 }
 

@@ -8,11 +8,14 @@
 //! (scenario, seed, build): that is what makes a run replayable.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 
+#include "model/monitoring.h"
 #include "sim/kernel/simulation.h"
 #include "sim/scenario.h"
 #include "sim/world/history.h"
@@ -26,6 +29,14 @@ struct WorldOptions {
   std::uint64_t capture_line = UINT64_MAX;  // remember this line's text
 };
 
+// What the backend's own monitoring counted by the end of the run.
+struct MonitoringSnapshot {
+  model::Counters totals;
+  std::array<model::Counters, model::kOperationKindCount> by_kind{};
+  model::Metrics cumulative;
+  std::vector<model::Alert> alerts;
+};
+
 struct WorldResult {
   RunOutcome outcome;
   History history;
@@ -35,6 +46,8 @@ struct WorldResult {
   std::vector<std::uint64_t> line_hashes;
   std::string captured_line;
   std::string monitoring_report;  // the backend's own monitoring, when it has one
+  // Set when the scenario enables monitoring; properties compare it with the history.
+  std::optional<MonitoringSnapshot> monitoring;
 };
 
 WorldResult run_world(const Scenario& scenario, const WorldOptions& options);

@@ -1,0 +1,154 @@
+// Properties of concurrent writers: no ParallelSaveError reaches a client, the operationLock has
+// one live holder, and every operation is applied at most once.
+//
+// The lock properties read the lock fields every commit records before and after its write; a
+// lock acquisition is itself a commit (findOneAndUpdate setting operationLock), so the order of
+// holders is the commit order.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "properties/checks.h"
+
+namespace tracksim::properties::checks {
+namespace {
+
+using sim::CommitRecord;
+
+std::string millis_text(Nanos t) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f ms", to_millis(t));
+  return text;
+}
+
+std::vector<std::uint64_t> ops_of(const HistoryIndex& index, const std::string& operation_id) {
+  return operation_id.empty() ? std::vector<std::uint64_t>{}
+                              : index.operations_with_id(operation_id);
+}
+
+std::vector<std::uint64_t> ops_of_both(const HistoryIndex& index, const std::string& a,
+                                       const std::string& b) {
+  std::vector<std::uint64_t> ops = ops_of(index, a);
+  for (std::uint64_t op : ops_of(index, b))
+    ops.push_back(op);
+  return ops;
+}
+
+}  // namespace
+
+PropertyResult no_parallel_save_error(const Scenario&, const World& world) {
+  Verdict verdict("no_parallel_save_error");
+  const HistoryIndex index(world.history);
+  const auto& requests = world.history.server_requests();
+
+  // Every answer counts, not only an operation's last: a client that retried past a
+  // ParallelSaveError was still told it.
+  std::set<std::string> answered;
+  for (const sim::ServerRequestRecord& r : requests) {
+    if (r.error_class != model::ErrorClass::kParallelSaveError) continue;
+    answered.insert(r.operation_id);
+    verdict.violated({"request " + std::to_string(r.index) + " of operation " + r.operation_id +
+                          " on " + r.delivery_id + " was answered ParallelSaveError",
+                      ops_of(index, r.operation_id),
+                      {}});
+  }
+  for (const sim::OperationRecord& op : world.history.operations()) {
+    if (op.error_class != model::ErrorClass::kParallelSaveError) continue;
+    if (answered.count(op.operation_id) != 0) continue;
+    verdict.violated({op_label(op) + " failed with ParallelSaveError", {op.index}, {}});
+  }
+  return verdict.take();
+}
+
+PropertyResult single_lock_holder(const Scenario&, const World& world) {
+  Verdict verdict("single_lock_holder");
+  const HistoryIndex index(world.history);
+
+  for (const auto& [id, commits] : index.commits_by_document()) {
+    std::string last_acquirer;
+    auto initial = world.history.initial_documents().find(id);
+    if (initial != world.history.initial_documents().end()) {
+      last_acquirer = initial->second.lock_owner;
+    }
+
+    for (std::uint64_t i : commits) {
+      const CommitRecord& c = world.history.commits()[i];
+      if (is_lock_acquisition(c)) {
+        const bool other_holder =
+            !c.lock_owner_before.empty() && c.lock_owner_before != c.lock_owner_after;
+        if (other_holder && c.lock_until_before && *c.lock_until_before > c.time_ns) {
+          verdict.violated({commit_label(c) + " gave the operationLock of " + id + " to " +
+                                c.lock_owner_after + " while " + c.lock_owner_before +
+                                "'s lease had " + millis_text(*c.lock_until_before - c.time_ns) +
+                                " left",
+                            ops_of_both(index, c.lock_owner_before, c.lock_owner_after),
+                            {c.index}});
+        }
+        last_acquirer = c.lock_owner_after;
+      }
+
+      // A writer's content commit must come while the lock is still the one it took: if
+      // someone else acquired it since, this writer's lease had ended and been taken over.
+      const bool lock_writer =
+          c.kind == sim::WriteKind::kUpdateOne || c.kind == sim::WriteKind::kFindOneAndUpdate;
+      if (!lock_writer || !is_content_commit(c) || last_acquirer.empty()) continue;
+      if (last_acquirer == c.operation_id) continue;
+      verdict.violated({commit_label(c) + " wrote " + id + " after " + last_acquirer +
+                            " had taken the operationLock over",
+                        ops_of_both(index, c.operation_id, last_acquirer),
+                        {c.index}});
+    }
+  }
+  return verdict.take();
+}
+
+PropertyResult operation_applied_at_most_once(const Scenario&, const World& world) {
+  Verdict verdict("operation_applied_at_most_once");
+  const HistoryIndex index(world.history);
+
+  // Across commits: an id may enter a document's applied set once, and a writer may not commit
+  // its content again once its id is applied.
+  for (const auto& [id, commits] : index.commits_by_document()) {
+    std::map<std::string, std::uint64_t> first_applied;  // operation id -> commit
+    for (std::uint64_t i : commits) {
+      const CommitRecord& c = world.history.commits()[i];
+      std::set<std::string> reported;
+      const bool lock_writer =
+          c.kind == sim::WriteKind::kUpdateOne || c.kind == sim::WriteKind::kFindOneAndUpdate;
+      if (lock_writer && is_content_commit(c) && first_applied.count(c.operation_id) != 0) {
+        reported.insert(c.operation_id);
+        verdict.violated({commit_label(c) + " applied " + c.operation_id +
+                              " again (first by commit " +
+                              std::to_string(first_applied.at(c.operation_id)) + ")",
+                          ops_of(index, c.operation_id),
+                          {first_applied.at(c.operation_id), c.index}});
+      }
+      for (const std::string& op : c.operations_applied) {
+        auto [it, inserted] = first_applied.emplace(op, c.index);
+        if (inserted || reported.count(op) != 0) continue;
+        verdict.violated({commit_label(c) + " applied " + op + " again (first by commit " +
+                              std::to_string(it->second) + ")",
+                          ops_of(index, op),
+                          {it->second, c.index}});
+      }
+    }
+  }
+
+  // Within the final documents: one operation id, one entry per status it set.
+  for (const auto& [id, doc] : world.history.final_documents()) {
+    std::set<std::pair<std::string, model::DeliveryStatus>> seen;
+    for (const model::StatusHistoryEntry& e : doc.status_history) {
+      if (e.operation_id.empty()) continue;
+      if (seen.emplace(e.operation_id, e.status).second) continue;
+      verdict.violated({"operation " + e.operation_id + " appears twice as " +
+                            std::string(model::to_string(e.status)) + " in the status history of " +
+                            id,
+                        ops_of(index, e.operation_id),
+                        {}});
+    }
+  }
+  return verdict.take();
+}
+
+}  // namespace tracksim::properties::checks
