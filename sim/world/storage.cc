@@ -2,8 +2,9 @@
 #include "sim/world/storage.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
+
+#include "model/check.h"
 
 namespace tracksim::sim {
 
@@ -12,11 +13,30 @@ using model::Error;
 using model::ErrorClass;
 using model::LockCondition;
 
+std::string_view to_string(LatencyShape s) {
+  switch (s) {
+    case LatencyShape::kLognormal:
+      return "lognormal";
+    case LatencyShape::kExponential:
+      return "exponential";
+  }
+  return "?";
+}
+
+std::optional<LatencyShape> latency_shape_from_string(std::string_view name) {
+  if (name == "lognormal") return LatencyShape::kLognormal;
+  if (name == "exponential") return LatencyShape::kExponential;
+  return std::nullopt;
+}
+
 Nanos draw_latency(RandomStream& stream, const LatencyConfig& latency) {
   if (latency.mean_ms <= 0) return 0;
-  const double ms = latency.stddev_ms <= 0
-                        ? latency.mean_ms
-                        : stream.lognormal_with_moments(latency.mean_ms, latency.stddev_ms);
+  double ms = latency.mean_ms;
+  if (latency.shape == LatencyShape::kExponential) {
+    ms = stream.exponential(latency.mean_ms);
+  } else if (latency.stddev_ms > 0) {
+    ms = stream.lognormal_with_moments(latency.mean_ms, latency.stddev_ms);
+  }
   return static_cast<Nanos>(std::llround(ms * kNanosPerMilli));
 }
 
@@ -27,7 +47,12 @@ StorageServer::StorageServer(Simulation& sim, StorageConfig config, History& his
       history_(history),
       probes_(probes),
       pool_(config_.max_pool_size) {
-  assert(config_.max_pool_size >= 1);
+  TRACKSIM_CHECK(config_.max_pool_size >= 1);
+  TRACKSIM_CHECK(config_.min_pool_size >= 0);
+  TRACKSIM_CHECK(config_.min_pool_size <= config_.max_pool_size);
+  // The driver opens minPoolSize connections as it starts.
+  idle_since_.assign(static_cast<std::size_t>(config_.min_pool_size), sim_.now());
+  pool_stats_.connections_opened = static_cast<std::uint64_t>(config_.min_pool_size);
 }
 
 void StorageServer::preload(const DeliveryTracking& doc) {
@@ -53,6 +78,10 @@ bool StorageServer::unavailable(Nanos at_ns) const {
   });
 }
 
+void StorageServer::fault(std::string_view kind, std::string_view target, Nanos duration_ns) {
+  if (fault_log_ != nullptr) fault_log_->injected(kind, target, duration_ns);
+}
+
 void StorageServer::set_instance_saving(std::uint64_t instance_id, bool saving) {
   if (saving) {
     saving_instances_.insert(instance_id);
@@ -60,6 +89,67 @@ void StorageServer::set_instance_saving(std::uint64_t instance_id, bool saving) 
     saving_instances_.erase(instance_id);
   }
 }
+
+// --- The pool ------------------------------------------------------------------------------------
+
+void StorageServer::close_idle_connections() {
+  // Oldest first, and never below minPoolSize open connections.
+  const Nanos now = sim_.now();
+  std::size_t closing = 0;
+  while (closing < idle_since_.size() &&
+         in_use_ + static_cast<int>(idle_since_.size() - closing) > config_.min_pool_size &&
+         now - idle_since_[closing] >= config_.max_idle_time_ns) {
+    ++closing;
+  }
+  if (closing == 0) return;
+  idle_since_.erase(idle_since_.begin(),
+                    idle_since_.begin() + static_cast<std::ptrdiff_t>(closing));
+  pool_stats_.connections_closed += closing;
+}
+
+bool StorageServer::acquire_connection(bool& fresh) {
+  const Nanos asked = sim_.now();
+  const bool queue = pool_.available() == 0 || pool_.waiting() > 0;
+  if (!pool_.acquire_for(config_.wait_queue_timeout_ns)) {
+    ++pool_stats_.timeouts;
+    probes_.hit("storage.pool_wait_timeout");
+    return false;
+  }
+  ++pool_stats_.acquisitions;
+  if (queue) {
+    ++pool_stats_.waited;
+    pool_stats_.wait_ns_total += sim_.now() - asked;
+  }
+  close_idle_connections();
+  ++in_use_;
+  pool_stats_.max_in_use = std::max(pool_stats_.max_in_use, in_use_);
+  fresh = idle_since_.empty();
+  if (fresh) {
+    ++pool_stats_.connections_opened;
+  } else {
+    idle_since_.pop_back();  // the most recently used one, as the driver's pool does
+  }
+  return true;
+}
+
+void StorageServer::release_connection(bool broken) {
+  TRACKSIM_CHECK(in_use_ > 0);
+  --in_use_;
+  if (broken) {
+    ++pool_stats_.connections_closed;
+    // The driver's background task keeps minPoolSize connections open.
+    // TODO(storage-pool): the refill is instant; a real one costs a handshake in the background.
+    if (in_use_ + static_cast<int>(idle_since_.size()) < config_.min_pool_size) {
+      idle_since_.push_back(sim_.now());
+      ++pool_stats_.connections_opened;
+    }
+  } else {
+    idle_since_.push_back(sim_.now());
+  }
+  pool_.release();
+}
+
+// --- Applying at the server ----------------------------------------------------------------------
 
 bool StorageServer::matches(const model::Filter& filter, const DeliveryTracking& doc) const {
   if (filter.version && *filter.version != doc.version) return false;
@@ -84,18 +174,10 @@ model::Result<std::optional<DeliveryTracking>> StorageServer::apply_find(const s
   return std::optional<DeliveryTracking>(it->second);
 }
 
-std::optional<DeliveryTracking> StorageServer::apply_update(const model::Filter& filter,
-                                                            const model::Update& update,
-                                                            WriteKind kind) {
-  auto it = documents_.find(filter.delivery_id);
-  if (it == documents_.end() || !matches(filter, it->second)) return std::nullopt;
-  DeliveryTracking& doc = it->second;
-  const DeliveryTracking before = doc;
+namespace {
 
-  if (filter.lock.kind == LockCondition::Kind::kFreeOrExpired && before.operation_lock_ns &&
-      update.lock_change == model::Update::LockChange::kSet) {
-    probes_.hit("storage.lock_taken_over_after_expiry");
-  }
+// Applies `update` to `doc` in place, as $set / lock change / $inc.
+void apply_update_fields(const model::Update& update, DeliveryTracking& doc) {
   if (update.set_fields) {
     const DeliveryTracking& src = *update.set_fields;
     doc.driver_id = src.driver_id;
@@ -121,7 +203,23 @@ std::optional<DeliveryTracking> StorageServer::apply_update(const model::Filter&
       break;
   }
   if (update.increment_version) ++doc.version;
+}
 
+}  // namespace
+
+std::optional<DeliveryTracking> StorageServer::apply_update(const model::Filter& filter,
+                                                            const model::Update& update,
+                                                            WriteKind kind) {
+  auto it = documents_.find(filter.delivery_id);
+  if (it == documents_.end() || !matches(filter, it->second)) return std::nullopt;
+  DeliveryTracking& doc = it->second;
+  const DeliveryTracking before = doc;
+
+  if (filter.lock.kind == LockCondition::Kind::kFreeOrExpired && before.operation_lock_ns &&
+      update.lock_change == model::Update::LockChange::kSet) {
+    probes_.hit("storage.lock_taken_over_after_expiry");
+  }
+  apply_update_fields(update, doc);
   if (!(doc == before)) {
     record_commit(kind, before, doc, update.operation_id, filter.version.has_value(),
                   update.set_fields.has_value());
@@ -142,7 +240,7 @@ model::Status StorageServer::apply_insert(const DeliveryTracking& doc) {
   return model::ok_status();
 }
 
-model::Status StorageServer::apply_save(model::DocumentInstance& instance) {
+model::Result<DeliveryTracking> StorageServer::apply_save(const model::DocumentInstance& instance) {
   auto it = documents_.find(instance.doc.id);
   if (it == documents_.end()) {
     return Error{ErrorClass::kDocumentNotFound,
@@ -166,8 +264,51 @@ model::Status StorageServer::apply_save(model::DocumentInstance& instance) {
   doc.version = version + 1;
   record_commit(WriteKind::kInstanceSave, before, doc, doc.last_operation_id, instance.versioned,
                 true);
-  instance.doc = doc;
-  return model::ok_status();
+  return doc;
+}
+
+model::Result<DeliveryTracking> StorageServer::apply_upsert_insert(const model::Filter& filter,
+                                                                   const model::Update& update) {
+  DeliveryTracking doc = update.set_fields.value_or(DeliveryTracking{});
+  doc.id = filter.delivery_id;
+  doc.version = 0;
+  doc.operation_lock_ns.reset();
+  doc.lock_owner.clear();
+  apply_update_fields(update, doc);
+  doc.id = filter.delivery_id;
+
+  auto existing = documents_.find(doc.id);
+  if (existing == documents_.end()) {
+    documents_[doc.id] = doc;
+    history_.add_document_event(DocumentEvent{.time_ns = sim_.now(),
+                                              .delivery_id = doc.id,
+                                              .kind = DocumentEventKind::kInserted,
+                                              .detail = "upsert"});
+    record_commit(WriteKind::kInsert, DeliveryTracking{}, doc, update.operation_id, false, true);
+    return doc;
+  }
+
+  // Another upsert inserted this delivery between our query and our insert.
+  if (!config_.unique_delivery_index) {
+    probes_.hit("storage.upsert_duplicate_document");
+    duplicates_.push_back(doc);
+    history_.add_document_event(
+        DocumentEvent{.time_ns = sim_.now(),
+                      .delivery_id = doc.id,
+                      .kind = DocumentEventKind::kInserted,
+                      .detail = "duplicate: a racing upsert inserted a second document"});
+    record_commit(WriteKind::kInsert, DeliveryTracking{}, doc, update.operation_id, false, true);
+    return doc;
+  }
+  if (config_.upsert_retries_duplicate_key) {
+    probes_.hit("storage.upsert_duplicate_key_retried");
+    if (auto updated = apply_update(filter, update, WriteKind::kFindOneAndUpdate)) {
+      return *updated;
+    }
+  } else {
+    probes_.hit("storage.upsert_duplicate_key");
+  }
+  return Error{ErrorClass::kDuplicateKey, "E11000 duplicate key error: deliveryId " + doc.id};
 }
 
 void StorageServer::record_commit(WriteKind kind, const DeliveryTracking& before,
@@ -234,7 +375,7 @@ void StorageServer::run_ttl_monitor() {
   }
 }
 
-// --- StoreClient --------------------------------------------------------------------------------
+// --- StoreClient ---------------------------------------------------------------------------------
 
 StoreClient::StoreClient(StorageServer& server, std::string name)
     : server_(server),
@@ -242,8 +383,9 @@ StoreClient::StoreClient(StorageServer& server, std::string name)
       latency_stream_(Simulation::current().stream("storage/latency/" + name_)),
       fault_stream_(Simulation::current().stream("storage/faults/" + name_)) {}
 
-template <class T, class Apply>
-model::Result<T> StoreClient::request(const char* op, const std::string& id, Apply&& apply) {
+template <class T>
+model::Result<T> StoreClient::request(const char* op, const std::string& id,
+                                      const LatencyConfig& server_time, ServerStep<T> step) {
   Simulation& sim = Simulation::current();
   const StorageConfig& config = server_.config();
   sim.trace()
@@ -252,74 +394,150 @@ model::Result<T> StoreClient::request(const char* op, const std::string& id, App
       .field("op", op)
       .field("doc", id);
 
-  if (!server_.pool().acquire_for(config.wait_queue_timeout_ns)) {
-    server_.probes_hit("storage.pool_wait_timeout");
+  bool fresh = false;
+  if (!server_.acquire_connection(fresh)) {
     sim.trace().event(sim.now(), "store.reply").field("op", op).field("error", "PoolTimeout");
     return Error{ErrorClass::kPoolTimeout, "Timed out while checking out a connection from pool"};
   }
-  struct Release {
-    Semaphore& pool;
-    ~Release() { pool.release(); }
-  } release{server_.pool()};
+  if (fresh) sim.sleep_for(draw_latency(latency_stream_, config.connect_latency));
 
-  sim.sleep_for(draw_latency(latency_stream_, config.request_latency));
+  // The request's whole course is drawn now, from this client's streams, in a fixed order; the
+  // server's part then runs as kernel callbacks, so it goes on even if the client gives up.
+  const FaultTimeline* timeline = server_.timeline();
+  auto factor = [&](Nanos at) {
+    return timeline == nullptr ? 1.0 : timeline->latency_factor(id, at);
+  };
+  auto probability = [&](Burst kind, Nanos at, double base) {
+    return timeline == nullptr ? base : timeline->probability(kind, id, at, base);
+  };
+  const Nanos sent = sim.now();
+  const Nanos deadline = sent + config.socket_timeout_ns;
+  const Nanos arrival = sent + static_cast<Nanos>(static_cast<double>(draw_latency(
+                                                      latency_stream_, config.request_latency)) *
+                                                  factor(sent));
+  const bool failover = server_.unavailable(arrival);
+  const bool server_error =
+      fault_stream_.bernoulli(probability(Burst::kServerErrors, arrival, config.server_error_rate));
+  Nanos stall = 0;
+  if (fault_stream_.bernoulli(probability(Burst::kStall, arrival, config.stall_rate))) {
+    stall = draw_latency(fault_stream_, config.stall_latency);
+  }
+  if (timeline != nullptr) {
+    const BurstWindow* window = timeline->active(Burst::kStall, id, arrival);
+    if (window != nullptr && window->value > 0) stall = std::max(stall, window->until_ns - arrival);
+  }
+  const Nanos work = draw_latency(latency_stream_, server_time);
+  const bool reply_lost =
+      fault_stream_.bernoulli(probability(Burst::kReplyLoss, arrival, config.reply_lost_rate));
+  const Nanos back = static_cast<Nanos>(
+      static_cast<double>(draw_latency(latency_stream_, config.reply_latency)) * factor(arrival));
 
-  const bool failover = server_.unavailable(sim.now());
-  const bool server_error = failover || (config.server_error_rate > 0 &&
-                                         fault_stream_.bernoulli(config.server_error_rate));
-  std::optional<model::Result<T>> result;
-  if (server_error) {
-    server_.probes_hit(failover ? "storage.failover_rejected" : "storage.server_error");
-    result.emplace(Error{
-        ErrorClass::kServerError,
-        failover ? "NotWritablePrimary: the primary is stepping down" : "Internal server error"});
+  auto reply = make_reply<model::Result<T>>();
+  StorageServer& server = server_;
+  const std::string client = name_;
+  auto send_back = [&sim, reply, back](model::Result<T> result) {
+    sim.after(back, [reply, result = std::move(result)]() mutable {
+      if (!reply->answered()) reply->set(std::move(result));
+    });
+  };
+  if (failover || server_error) {
+    sim.at(arrival, [&server, &sim, id, op, failover, send_back] {
+      server.probes_hit(failover ? "storage.failover_rejected" : "storage.server_error");
+      server.fault(failover ? "storage_failover_rejected" : "server_error", id);
+      sim.trace().event(sim.now(), "store.error").field("op", op).field("doc", id);
+      send_back(Error{ErrorClass::kServerError, failover
+                                                    ? "NotWritablePrimary: the primary is stepping "
+                                                      "down"
+                                                    : "Internal server error"});
+    });
   } else {
-    result.emplace(apply());
+    if (stall > 0) {
+      sim.at(arrival, [&server, id, stall] { server.fault("storage_stall", id, stall); });
+    }
+    sim.at(arrival + stall + work, [&server, &sim, id, op, deadline, reply_lost, send_back,
+                                    step = std::move(step)] {
+      step([&server, &sim, id, op, deadline, reply_lost, send_back](model::Result<T> result) {
+        if (sim.now() >= deadline && result.ok()) {
+          server.probes_hit("storage.applied_after_client_timeout");
+        }
+        if (reply_lost) {
+          if (result.ok()) server.probes_hit("storage.applied_reply_lost");
+          server.fault("reply_lost", id);
+          sim.trace().event(sim.now(), "store.reply_lost").field("op", op).field("doc", id);
+          return;
+        }
+        send_back(std::move(result));
+      });
+    });
   }
 
-  if (!server_error && config.reply_lost_rate > 0 &&
-      fault_stream_.bernoulli(config.reply_lost_rate)) {
-    server_.probes_hit("storage.applied_reply_lost");
-    sim.trace()
-        .event(sim.now(), "fault")
-        .field("kind", "reply_lost")
-        .field("op", op)
-        .field("doc", id);
-    sim.sleep_for(config.socket_timeout_ns);
-    sim.trace().event(sim.now(), "store.reply").field("op", op).field("error", "NetworkTimeout");
-    return Error{ErrorClass::kNetworkTimeout, "connection timed out waiting for the reply"};
-  }
-
-  sim.sleep_for(draw_latency(latency_stream_, config.reply_latency));
+  std::optional<model::Result<T>> result = reply->wait_for(deadline - sim.now());
+  server_.release_connection(/*broken=*/!result.has_value());
   auto line = sim.trace().event(sim.now(), "store.reply");
   line.field("op", op);
+  if (!result) {
+    line.field("error", "NetworkTimeout");
+    return Error{ErrorClass::kNetworkTimeout, "connection timed out waiting for the reply"};
+  }
   if (!result->ok()) line.field("error", model::to_string(result->error_class()));
   return std::move(*result);
 }
 
 model::Result<std::optional<DeliveryTracking>> StoreClient::find_by_id(const std::string& id) {
-  return request<std::optional<DeliveryTracking>>("find", id,
-                                                  [&] { return server_.apply_find(id); });
+  using T = std::optional<DeliveryTracking>;
+  return request<T>("find", id, server_.config().find_latency,
+                    [&server = server_, id](auto done) { done(server.apply_find(id)); });
 }
 
 model::Result<std::optional<DeliveryTracking>> StoreClient::find_one_and_update(
     const model::Filter& filter, const model::Update& update) {
-  return request<std::optional<DeliveryTracking>>("find_one_and_update", filter.delivery_id, [&] {
-    return model::Result<std::optional<DeliveryTracking>>(
-        server_.apply_update(filter, update, WriteKind::kFindOneAndUpdate));
-  });
+  using T = std::optional<DeliveryTracking>;
+  return request<T>(
+      "find_one_and_update", filter.delivery_id, server_.config().update_latency,
+      [&server = server_, filter, update](auto done) {
+        done(model::Result<T>(server.apply_update(filter, update, WriteKind::kFindOneAndUpdate)));
+      });
 }
 
 model::Result<std::int64_t> StoreClient::update_one(const model::Filter& filter,
                                                     const model::Update& update) {
-  return request<std::int64_t>("update_one", filter.delivery_id, [&] {
-    const bool matched = server_.apply_update(filter, update, WriteKind::kUpdateOne).has_value();
-    return model::Result<std::int64_t>(matched ? 1 : 0);
-  });
+  return request<std::int64_t>(
+      "update_one", filter.delivery_id, server_.config().update_latency,
+      [&server = server_, filter, update](auto done) {
+        const bool matched = server.apply_update(filter, update, WriteKind::kUpdateOne).has_value();
+        done(model::Result<std::int64_t>(matched ? 1 : 0));
+      });
 }
 
 model::Status StoreClient::insert_one(const DeliveryTracking& doc) {
-  return request<model::Unit>("insert_one", doc.id, [&] { return server_.apply_insert(doc); });
+  return request<model::Unit>(
+      "insert_one", doc.id, server_.config().insert_latency,
+      [&server = server_, doc](auto done) { done(server.apply_insert(doc)); });
+}
+
+model::Result<DeliveryTracking> StoreClient::upsert(const model::Filter& filter,
+                                                    const model::Update& update) {
+  using T = DeliveryTracking;
+  return request<T>(
+      "upsert", filter.delivery_id, server_.config().update_latency,
+      [&server = server_, filter, update](std::function<void(model::Result<T>)> done) {
+        Simulation& sim = Simulation::current();
+        if (server.documents().count(filter.delivery_id) != 0) {
+          if (auto updated = server.apply_update(filter, update, WriteKind::kFindOneAndUpdate)) {
+            done(*updated);
+            return;
+          }
+          // A document exists but fails the filter: the upsert tries to insert and meets it.
+          done(server.apply_upsert_insert(filter, update));
+          return;
+        }
+        // No match: the insert follows the query after a short gap another upsert can race in.
+        RandomStream gap_stream = sim.stream("storage/upsert-gap/" + update.operation_id);
+        sim.after(draw_latency(gap_stream, server.config().upsert_gap),
+                  [&server, filter, update, done = std::move(done)] {
+                    done(server.apply_upsert_insert(filter, update));
+                  });
+      });
 }
 
 model::Result<model::DocumentInstance> StoreClient::load_instance(const std::string& id) {
@@ -361,10 +579,13 @@ model::Status StoreClient::save(model::DocumentInstance& instance) {
     return Error{ErrorClass::kValidationError, "DeliveryTracking validation failed"};
   }
 
-  model::Status status =
-      request<model::Unit>("save", instance.doc.id, [&] { return server_.apply_save(instance); });
+  model::Result<DeliveryTracking> saved = request<DeliveryTracking>(
+      "save", instance.doc.id, server_.config().save_latency,
+      [&server = server_, copy = instance](auto done) { done(server.apply_save(copy)); });
   server_.set_instance_saving(instance.instance_id, false);
-  return status;
+  if (!saved.ok()) return saved.error();
+  instance.doc = std::move(saved).value();
+  return model::ok_status();
 }
 
 }  // namespace tracksim::sim
