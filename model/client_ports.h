@@ -70,7 +70,10 @@ class Timer {
   virtual void call_at(Nanos time_ns, std::function<void()> callback) = 0;
 };
 
-// How a service's operation ended: no more requests will be sent for it.
+// How a service's operation ended, in the server's words: no more requests will be sent for it.
+// A service may draw its own conclusion (a refused step the server had already made counts as
+// done on the phone); the settlement still says what the server said, so `success` always means
+// the server applied the operation.
 struct OperationSettlement {
   std::string operation_id;
   bool success = false;

@@ -224,10 +224,14 @@ DeliveryStateManager::Settle DeliveryStateManager::send(const StatusChange& chan
     if (error_class == ErrorClass::kInvalidTransition) {
       switch (correct_transition(change.target, status_)) {
         case TransitionCorrection::kAlreadyApplied:
+          // The server refused this request; the phone counts the step as made all the same.
           probe::hit(ports_.probes, probe::kStateCorrected);
+          settle(false, error_class, message, maybe_applied, reply);
+          result.success = true;
+          result.error_class = ErrorClass::kNone;
+          result.message = "already " + std::string(to_string(status_));
           result.corrected = true;
-          return settle(true, ErrorClass::kNone, "already " + std::string(to_string(status_)),
-                        maybe_applied, reply);
+          return Settle::kDone;
         case TransitionCorrection::kAdoptServerState:
           probe::hit(ports_.probes, probe::kStateCorrected);
           result.corrected = true;
@@ -318,14 +322,17 @@ void DeliveryStateManager::revalidate_queue() {
   queue_ = std::move(kept);
   save();
   for (const StatusChangeResult& result : settled) {
-    // Changes the phone settles without another request: none may still be announced as pending.
+    // Settled on the phone, not by the server: the listener hears that the server never agreed,
+    // and that an earlier request of it (only the head of the queue can have been sent) may
+    // have been applied.
     if (ports_.listener != nullptr) {
-      ports_.listener->on_settle(OperationSettlement{.operation_id = result.operation_id,
-                                                     .success = result.success,
-                                                     .error_class = result.error_class,
-                                                     .message = result.message,
-                                                     .maybe_applied = false,
-                                                     .last_response = std::nullopt});
+      ports_.listener->on_settle(
+          OperationSettlement{.operation_id = result.operation_id,
+                              .success = false,
+                              .error_class = ErrorClass::kInvalidTransition,
+                              .message = result.message,
+                              .maybe_applied = result.operation_id == announced_operation_id_,
+                              .last_response = std::nullopt});
     }
     finish(result);
   }

@@ -240,6 +240,10 @@ TEST_F(StateManagerTest, ARejectedStepTheServerAlreadyMadeCountsAsDone) {
   EXPECT_TRUE(result.value().corrected);
   EXPECT_EQ(manager->status(), DeliveryStatus::kAtPickup);
   EXPECT_EQ(world.phone_probes.count(probe::kStateCorrected), 1);
+  // The listener hears the server's verdict, not the phone's conclusion.
+  ASSERT_EQ(world.listener.settled.size(), 2u);
+  EXPECT_FALSE(world.listener.settled[1].success);
+  EXPECT_EQ(world.listener.settled[1].error_class, ErrorClass::kInvalidTransition);
 }
 
 TEST_F(StateManagerTest, AStepTheServerMovedPastFailsAndTheRestOfTheQueueFollows) {
