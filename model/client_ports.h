@@ -172,8 +172,10 @@ inline constexpr std::string_view kHubThrottled = "hub.location_throttled";
 inline constexpr std::string_view kHubAfterClose = "hub.event_after_close";
 // A subscriber joined (or rejoined) a room and got the room's state.
 inline constexpr std::string_view kHubResync = "hub.resync";
+// A status change published after a newer version was already sent to the room was dropped.
+inline constexpr std::string_view kHubStale = "hub.event_stale";
 
-inline constexpr std::array<std::string_view, 20> kClientAll = {
+inline constexpr std::array<std::string_view, 21> kClientAll = {
     kSyncDeduplicated,
     kSyncNotNewer,
     kSyncQueueOverflow,
@@ -194,6 +196,7 @@ inline constexpr std::array<std::string_view, 20> kClientAll = {
     kHubThrottled,
     kHubAfterClose,
     kHubResync,
+    kHubStale,
 };
 
 }  // namespace tracksim::model::probe

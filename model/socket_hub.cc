@@ -158,13 +158,38 @@ std::vector<RoomEvent> SocketHub::take_positions(Room& room) {
 }
 
 void SocketHub::send(Room& room, const std::string& delivery_id, std::vector<RoomEvent> events) {
-  if (events.empty()) return;
-  for (const RoomEvent& event : events) {
-    if (event.kind != RoomEvent::Kind::kFailure && event.version >= room.sent_version) {
-      room.sent_version = event.version;
-      room.sent_status = event.status;
-      room.sent_operation_id = event.operation_id;
+  std::vector<RoomEvent> ordered;
+  for (RoomEvent& event : events) {
+    if (event.kind == RoomEvent::Kind::kFailure) {
+      ordered.push_back(std::move(event));
+      continue;
     }
+    // Handlers publish when their commit's reply comes back, so a newer version can be
+    // published first. Members must see versions in order: an older status change is already
+    // contained in the newer state sent, and is dropped; a position that survived deduplication
+    // is the newest the room knows, so it is true as of the newer version and is sent as such;
+    // an ending is never dropped.
+    if (event.version < room.sent_version) {
+      const bool position =
+          event.kind == RoomEvent::Kind::kLocation || event.kind == RoomEvent::Kind::kLocationBatch;
+      const bool ending = event.kind == RoomEvent::Kind::kClosed || is_terminal(event.status);
+      if (!position && !ending) {
+        ++stats_.events_stale;
+        probe::hit(ports_.probes, probe::kHubStale);
+        continue;
+      }
+      event.version = room.sent_version;
+      if (position) event.status = room.sent_status;
+    }
+    room.sent_version = event.version;
+    room.sent_status = event.status;
+    room.sent_operation_id = event.operation_id;
+    ordered.push_back(std::move(event));
+  }
+  if (ordered.empty()) return;
+  events = std::move(ordered);
+
+  for (const RoomEvent& event : events) {
     if (!event.locations.empty()) {
       const Location& position = event.locations.back();
       room.last_sent_position = position;

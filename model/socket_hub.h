@@ -14,6 +14,9 @@
 //     old position;
 //   - status changes and failed operations ("error result broadcasting") are sent at once,
 //     after any positions still waiting, so members see events in the order they happened;
+//   - versions never go back within a room: a status change published after a newer version
+//     was sent is dropped (the newer state contains it), and a position is sent as of the
+//     newest version; an ending is never dropped;
 //   - closing: once a delivery reaches a terminal status the room sends its last message (ending
 //     with a "closed" event), drops its members and sends nothing more for that delivery; a later
 //     event for it is counted and dropped;
@@ -82,6 +85,7 @@ struct SocketHubStats {
   std::uint64_t positions_deduplicated = 0;
   std::uint64_t positions_filtered = 0;
   std::uint64_t events_after_close = 0;
+  std::uint64_t events_stale = 0;
   std::uint64_t resyncs = 0;
   std::uint64_t rooms_closed = 0;
 };

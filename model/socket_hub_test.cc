@@ -206,6 +206,26 @@ TEST_F(SocketHubTest, ASubscriberThatRejoinsGetsTheLatestStateItMissed) {
   EXPECT_EQ(hub.members("d1").size(), 1u);
 }
 
+TEST_F(SocketHubTest, VersionsNeverGoBackWithinARoom) {
+  hub.join("d1", "customer", SubscriberRole::kCustomer);
+  hub.publish(status(DeliveryStatus::kPickedUp, 6, "s6"));
+  hub.publish(status(DeliveryStatus::kAtPickup, 5, "s5"));  // published late: dropped
+  hub.publish(position(0, seconds(9), 4, "p4"));            // newest position: sent as of v6
+  hub.publish(status(DeliveryStatus::kDelivered, 3, "d"));  // an ending is never dropped
+
+  std::vector<std::int64_t> versions;
+  for (const HubMessage& m : broadcasts_to("customer")) {
+    for (const RoomEvent& e : m.events)
+      versions.push_back(e.version);
+  }
+  EXPECT_EQ(versions, (std::vector<std::int64_t>{6, 6, 6, 6}));
+  EXPECT_EQ(hub.stats().events_stale, 1u);
+  const auto last = broadcasts_to("customer").back().events;
+  EXPECT_EQ(last.back().kind, Kind::kClosed);
+  EXPECT_EQ(last.back().status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(positions_to("customer").at(0).device_time_ns, seconds(9));
+}
+
 TEST_F(SocketHubTest, JoiningAClosedRoomGetsTheFinalStateButNoMembership) {
   hub.publish(status(DeliveryStatus::kCancelled, 2, "cancel"));
   hub.join("d1", "late", SubscriberRole::kCustomer);
