@@ -109,6 +109,26 @@ struct SubscriberReceipt {
   std::int64_t version = 0;
   model::DeliveryStatus status = model::DeliveryStatus::kPending;
   std::optional<model::Location> location;  // the newest position the event carried
+  // The room's message number the event came in, and whether it came in a resync (the state a
+  // joining subscriber is given); a resync event is recorded only when it told the subscriber
+  // something newer than it had, so it never repeats a receipt.
+  std::uint64_t sequence = 0;
+  bool resync = false;
+};
+
+// A position a driver's app queued for sending, and what became of it: the operation (batch)
+// that carried it, or why it was dropped. A position the app never queued (it barely moved)
+// has no record.
+struct QueuedPositionRecord {
+  std::uint64_t index = 0;
+  Nanos queued_ns = 0;
+  std::string update_id;  // unique per position, across app restarts
+  std::string client;
+  std::string delivery_id;
+  model::Location location;
+  bool high_priority = false;
+  std::string operation_id;  // the batch that carried it; "" while never sent
+  std::string dropped;       // "overflow" or "rejected" when given up; "" otherwise
 };
 
 // A subscriber still joined to a delivery's room, and connected, when the run ended: it must
@@ -137,6 +157,15 @@ class History {
     receipt.index = receipts_.size();
     receipts_.push_back(std::move(receipt));
   }
+  std::uint64_t add_queued_position(QueuedPositionRecord p) {
+    p.index = queued_positions_.size();
+    queued_positions_.push_back(std::move(p));
+    return queued_positions_.back().index;
+  }
+  QueuedPositionRecord& queued_position(std::uint64_t index) {
+    return queued_positions_.at(index);
+  }
+  const std::vector<QueuedPositionRecord>& queued_positions() const { return queued_positions_; }
   void add_subscription_at_end(SubscriptionAtEnd s) {
     subscriptions_at_end_.push_back(std::move(s));
   }
@@ -171,6 +200,7 @@ class History {
   std::vector<ServerRequestRecord> server_requests_;
   std::vector<SubscriberReceipt> receipts_;
   std::vector<SubscriptionAtEnd> subscriptions_at_end_;
+  std::vector<QueuedPositionRecord> queued_positions_;
   std::map<std::string, model::DeliveryTracking> initial_documents_;
   std::map<std::string, model::DeliveryTracking> final_documents_;
 };
