@@ -103,6 +103,14 @@ const std::vector<Entry>& entries() {
         "nobody takes the operationLock while another writer's lease is live, and a writer never "
         "commits after another took the lock over"},
        checks::single_lock_holder},
+      {{"lock_released_by_holder",
+        "without storage faults, no request is answered while the operationLock it took is "
+        "still live"},
+       checks::lock_released_by_holder},
+      {{"retries_not_in_lockstep",
+        "no two writers retry the lock of one document at the same instant (backoff spreads "
+        "contenders apart)"},
+       checks::retries_not_in_lockstep},
       {{"operation_applied_at_most_once",
         "no operation id is applied by two commits, nor twice into a status history"},
        checks::operation_applied_at_most_once},
@@ -121,7 +129,8 @@ const std::vector<Entry>& entries() {
        checks::monitoring_matches_history},
       {{"liveness_after_faults",
         "every operation completes within the client's bound; once faults stop (and a lease and "
-        "a request timeout have passed) every new operation succeeds or gets a verdict"},
+        "a request timeout have passed) every new operation succeeds, gets a verdict, or loses "
+        "to contention, never a timeout or a server error"},
        checks::liveness_after_faults},
   };
   return kEntries;

@@ -132,7 +132,7 @@ TEST_F(CheckersTest, CatalogueNamesEveryCheckerOnceAndRejectsUnknownNames) {
     EXPECT_TRUE(names.insert(p.name).second) << p.name;
     EXPECT_FALSE(p.description.empty()) << p.name;
   }
-  EXPECT_EQ(names.size(), 12u);
+  EXPECT_EQ(names.size(), 14u);
   EXPECT_EQ(unknown_property_name({"all", "no_lost_update"}), "");
   EXPECT_EQ(unknown_property_name({"no_lost_updates"}), "no_lost_updates");
 }
@@ -367,7 +367,7 @@ TEST_F(CheckersTest, MonitoringMustCountWhatTheServerRecorded) {
   EXPECT_NE(r.witnesses[0].explanation.find("successes"), std::string::npos);
 }
 
-TEST_F(CheckersTest, LivenessWantsSuccessOrAVerdictOnceFaultsAreOver) {
+TEST_F(CheckersTest, LivenessWantsSuccessVerdictOrContentionOnceFaultsAreOver) {
   scenario_.backend.atomic.lock_timeout_ns = seconds(30);
   scenario_.request_timeout_ns = seconds(10);
   scenario_.storage.socket_timeout_ns = seconds(10);
@@ -383,8 +383,12 @@ TEST_F(CheckersTest, LivenessWantsSuccessOrAVerdictOnceFaultsAreOver) {
             {}, ErrorClass::kInvalidTransition, seconds(60), seconds(61));
   EXPECT_TRUE(check("liveness_after_faults").holds);
 
-  operation("stuck", OperationKind::kUpdateLocation, OpOutcome::kFail, {}, {at(2)},
-            ErrorClass::kLockTimeout, seconds(70), seconds(72));
+  operation("lost", OperationKind::kUpdateLocation, OpOutcome::kFail, {}, {at(2)},
+            ErrorClass::kLockTimeout, seconds(65), seconds(66));
+  EXPECT_TRUE(check("liveness_after_faults").holds);
+
+  operation("stuck", OperationKind::kUpdateLocation, OpOutcome::kUnknown, {}, {at(2)},
+            ErrorClass::kNetworkTimeout, seconds(70), seconds(110));
   operation("never", OperationKind::kUpdateLocation, OpOutcome::kPending, {}, {at(3)},
             ErrorClass::kNone, seconds(80));
   const PropertyResult r = check("liveness_after_faults");

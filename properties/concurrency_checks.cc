@@ -27,6 +27,19 @@ std::vector<std::uint64_t> ops_of(const HistoryIndex& index, const std::string& 
                               : index.operations_with_id(operation_id);
 }
 
+// Whether storage fails or loses requests at random, so a lock may leak by no fault of the code.
+bool storage_faults_at_random(const Scenario& scenario) {
+  return scenario.storage.server_error_rate > 0 || scenario.storage.reply_lost_rate > 0;
+}
+
+// Whether [from, until] meets a scheduled fault window.
+bool overlaps_fault(const World& world, Nanos from_ns, Nanos until_ns) {
+  return std::any_of(world.history.faults().begin(), world.history.faults().end(),
+                     [&](const sim::FaultRecord& f) {
+                       return f.time_ns <= until_ns && from_ns <= f.time_ns + f.duration_ns;
+                     });
+}
+
 std::vector<std::uint64_t> ops_of_both(const HistoryIndex& index, const std::string& a,
                                        const std::string& b) {
   std::vector<std::uint64_t> ops = ops_of(index, a);
@@ -147,6 +160,78 @@ PropertyResult operation_applied_at_most_once(const Scenario&, const World& worl
                         ops_of(index, e.operation_id),
                         {}});
     }
+  }
+  return verdict.take();
+}
+
+PropertyResult lock_released_by_holder(const Scenario& scenario, const World& world) {
+  Verdict verdict("lock_released_by_holder");
+  if (storage_faults_at_random(scenario)) return verdict.take();
+  const HistoryIndex index(world.history);
+  const auto& requests = world.history.server_requests();
+
+  for (const sim::ServerRequestRecord& r : requests) {
+    if (overlaps_fault(world, r.start_ns, r.end_ns)) continue;
+    // Another handler of the same operation still at work holds the lock under the same name.
+    const bool sibling_in_flight =
+        std::any_of(requests.begin(), requests.end(), [&](const sim::ServerRequestRecord& o) {
+          return o.index != r.index && o.operation_id == r.operation_id && o.start_ns <= r.end_ns &&
+                 o.end_ns > r.end_ns;
+        });
+    if (sibling_in_flight) continue;
+
+    // The lock as the last commit at or before the answer left it.
+    auto commits = index.commits_by_document().find(r.delivery_id);
+    if (commits == index.commits_by_document().end()) continue;
+    const CommitRecord* last = nullptr;
+    for (std::uint64_t i : commits->second) {
+      const CommitRecord& c = world.history.commits()[i];
+      if (c.time_ns > r.end_ns) break;
+      last = &c;
+    }
+    if (last == nullptr || last->lock_owner_after != r.operation_id) continue;
+    if (!last->lock_until_after || *last->lock_until_after <= r.end_ns) continue;
+    verdict.violated({"request " + std::to_string(r.index) + " of " + r.operation_id + " on " +
+                          r.delivery_id + " was answered " +
+                          std::string(model::to_string(r.error_class)) +
+                          " while its operationLock stayed live for " +
+                          millis_text(*last->lock_until_after - r.end_ns) + " more",
+                      ops_of(index, r.operation_id),
+                      {last->index}});
+  }
+  return verdict.take();
+}
+
+PropertyResult retries_not_in_lockstep(const Scenario&, const World& world) {
+  Verdict verdict("retries_not_in_lockstep");
+  const HistoryIndex index(world.history);
+
+  // (document, instant) -> owners retrying a lock acquisition then; a first attempt is no retry.
+  std::map<std::string, int> attempts_by_owner_document;
+  std::map<std::pair<std::string, Nanos>, std::vector<const sim::StoreCallRecord*>> retries;
+  for (const sim::StoreCallRecord& call : world.history.store_calls()) {
+    if (call.kind != sim::StoreCallKind::kLockAcquire) continue;
+    if (attempts_by_owner_document[call.delivery_id + "/" + call.operation_id]++ == 0) continue;
+    retries[{call.delivery_id, call.sent_ns}].push_back(&call);
+  }
+
+  for (const auto& [key, calls] : retries) {
+    std::set<std::string> owners;
+    for (const sim::StoreCallRecord* call : calls)
+      owners.insert(call->operation_id);
+    if (owners.size() < 2) continue;
+    std::string names;
+    std::vector<std::uint64_t> ops;
+    for (const std::string& owner : owners) {
+      names += (names.empty() ? "" : ", ") + owner;
+      for (std::uint64_t op : ops_of(index, owner))
+        ops.push_back(op);
+    }
+    verdict.violated({std::to_string(owners.size()) + " writers (" + names +
+                          ") retried the lock of " + key.first + " at the same instant, " +
+                          millis_text(key.second) + " into the run",
+                      ops,
+                      {}});
   }
   return verdict.take();
 }

@@ -49,6 +49,12 @@ bool is_verdict(ErrorClass c) {
          c == ErrorClass::kDocumentNotFound || c == ErrorClass::kDuplicateKey;
 }
 
+// Refusals because other writers held the lock or moved the version: the operation was served,
+// just not first. Whether a lock was held for good reason is lock_released_by_holder's business.
+bool is_contention(ErrorClass c) {
+  return c == ErrorClass::kLockTimeout || c == ErrorClass::kVersionError;
+}
+
 // The longest a client may take over one operation: every attempt waits its full timeout, and
 // every backoff between attempts draws its largest delay (the client jitters 50-150 %).
 Nanos client_bound_ns(const Scenario& scenario) {
@@ -267,6 +273,7 @@ PropertyResult liveness_after_faults(const Scenario& scenario, const World& worl
     if (!quiet_ns || op.invoke_ns < *quiet_ns) continue;
     if (op.outcome == OpOutcome::kOk) continue;
     if (op.outcome == OpOutcome::kFail && is_verdict(op.error_class)) continue;
+    if (op.outcome == OpOutcome::kFail && is_contention(op.error_class)) continue;
     verdict.violated({op_label(op) + " invoked at " + seconds_text(op.invoke_ns) +
                           ", with no fault since " + seconds_text(*quiet_ns) + ", ended " +
                           std::string(sim::to_string(op.outcome)) + " with " +

@@ -96,6 +96,27 @@ struct ServerRequestRecord {
   int attempts = 0;                                          // store attempts the server reported
 };
 
+// One call the backend made to storage, as its store client saw it: when it was sent and
+// answered, and what came back. Lock acquisitions carry the owner they asked for.
+enum class StoreCallKind : unsigned char {
+  kFindById,
+  kLockAcquire,       // findOneAndUpdate setting operationLock
+  kConditionalWrite,  // any other findOneAndUpdate or updateOne (commits, releases)
+  kInsert,
+  kLoadInstance,
+  kSave,
+};
+struct StoreCallRecord {
+  std::uint64_t index = 0;
+  StoreCallKind kind = StoreCallKind::kFindById;
+  std::string delivery_id;
+  std::string operation_id;  // the writer's tag or the lock owner asked for; "" for reads
+  Nanos sent_ns = 0;
+  Nanos answered_ns = 0;
+  bool matched = false;  // a conditional write's filter matched (ok calls only)
+  model::ErrorClass error_class = model::ErrorClass::kNone;
+};
+
 // One room event as one subscriber received it, in the order it arrived at that subscriber.
 // Whoever runs subscribers (the socket hub's simulated clients) records these; a run without
 // subscribers has none, and the subscriber properties then hold vacuously.
@@ -153,6 +174,10 @@ class History {
     request.index = server_requests_.size();
     server_requests_.push_back(std::move(request));
   }
+  void add_store_call(StoreCallRecord call) {
+    call.index = store_calls_.size();
+    store_calls_.push_back(std::move(call));
+  }
   void add_receipt(SubscriberReceipt receipt) {
     receipt.index = receipts_.size();
     receipts_.push_back(std::move(receipt));
@@ -181,6 +206,7 @@ class History {
   const std::vector<DocumentEvent>& document_events() const { return document_events_; }
   const std::vector<FaultRecord>& faults() const { return faults_; }
   const std::vector<ServerRequestRecord>& server_requests() const { return server_requests_; }
+  const std::vector<StoreCallRecord>& store_calls() const { return store_calls_; }
   const std::vector<SubscriberReceipt>& receipts() const { return receipts_; }
   const std::vector<SubscriptionAtEnd>& subscriptions_at_end() const {
     return subscriptions_at_end_;
@@ -198,6 +224,7 @@ class History {
   std::vector<DocumentEvent> document_events_;
   std::vector<FaultRecord> faults_;
   std::vector<ServerRequestRecord> server_requests_;
+  std::vector<StoreCallRecord> store_calls_;
   std::vector<SubscriberReceipt> receipts_;
   std::vector<SubscriptionAtEnd> subscriptions_at_end_;
   std::vector<QueuedPositionRecord> queued_positions_;

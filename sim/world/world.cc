@@ -42,6 +42,76 @@ class RecordingBackend final : public model::DeliveryBackend {
   History& history_;
 };
 
+// Records every store call of the backend into the history, so properties can see attempts
+// that changed nothing (a lock found busy) as well as the commits storage records itself.
+class RecordingStore final : public model::DocumentStore {
+ public:
+  RecordingStore(model::DocumentStore& inner, const Simulation& sim, History& history)
+      : inner_(inner), sim_(sim), history_(history) {}
+
+  model::Result<std::optional<model::DeliveryTracking>> find_by_id(const std::string& id) override {
+    const Nanos sent_ns = sim_.now();
+    auto result = inner_.find_by_id(id);
+    record(StoreCallKind::kFindById, id, "", sent_ns, result.ok(), result);
+    return result;
+  }
+  model::Result<std::optional<model::DeliveryTracking>> find_one_and_update(
+      const model::Filter& filter, const model::Update& update) override {
+    const Nanos sent_ns = sim_.now();
+    auto result = inner_.find_one_and_update(filter, update);
+    const bool acquire = update.lock_change == model::Update::LockChange::kSet;
+    record(acquire ? StoreCallKind::kLockAcquire : StoreCallKind::kConditionalWrite,
+           filter.delivery_id, acquire ? update.lock_owner : update.operation_id, sent_ns,
+           result.ok() && result.value().has_value(), result);
+    return result;
+  }
+  model::Result<std::int64_t> update_one(const model::Filter& filter,
+                                         const model::Update& update) override {
+    const Nanos sent_ns = sim_.now();
+    auto result = inner_.update_one(filter, update);
+    record(StoreCallKind::kConditionalWrite, filter.delivery_id, update.operation_id, sent_ns,
+           result.ok() && result.value() == 1, result);
+    return result;
+  }
+  model::Status insert_one(const model::DeliveryTracking& doc) override {
+    const Nanos sent_ns = sim_.now();
+    auto result = inner_.insert_one(doc);
+    record(StoreCallKind::kInsert, doc.id, doc.last_operation_id, sent_ns, result.ok(), result);
+    return result;
+  }
+  model::Result<model::DocumentInstance> load_instance(const std::string& id) override {
+    const Nanos sent_ns = sim_.now();
+    auto result = inner_.load_instance(id);
+    record(StoreCallKind::kLoadInstance, id, "", sent_ns, result.ok(), result);
+    return result;
+  }
+  model::Status save(model::DocumentInstance& instance) override {
+    const Nanos sent_ns = sim_.now();
+    auto result = inner_.save(instance);
+    record(StoreCallKind::kSave, instance.doc.id, instance.doc.last_operation_id, sent_ns,
+           result.ok(), result);
+    return result;
+  }
+
+ private:
+  template <class T>
+  void record(StoreCallKind kind, const std::string& id, const std::string& operation_id,
+              Nanos sent_ns, bool matched, const model::Result<T>& result) {
+    history_.add_store_call(StoreCallRecord{.index = 0,
+                                            .kind = kind,
+                                            .delivery_id = id,
+                                            .operation_id = operation_id,
+                                            .sent_ns = sent_ns,
+                                            .answered_ns = sim_.now(),
+                                            .matched = matched,
+                                            .error_class = result.error_class()});
+  }
+
+  model::DocumentStore& inner_;
+  const Simulation& sim_;
+  History& history_;
+};
+
 }  // namespace
 
 WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
@@ -60,11 +130,12 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   SimSleeper sleeper(sim);
   RandomStream backend_random = sim.stream("backend");
   StoreClient store(storage, "api");
+  RecordingStore recorded_store(store, sim, result.history);
   model::Monitoring monitoring(clock);
   model::BackendPorts ports{.clock = &clock,
                             .sleeper = &sleeper,
                             .random = &backend_random,
-                            .store = &store,
+                            .store = &recorded_store,
                             .broadcaster = nullptr,
                             .monitoring = &monitoring,
                             .probes = &probes};
