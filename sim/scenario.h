@@ -13,9 +13,13 @@
 #include <vector>
 
 #include "model/backend.h"
+#include "model/delivery_state_manager.h"
+#include "model/location_sync.h"
+#include "model/socket_hub.h"
 #include "sim/kernel/simulation.h"
 #include "sim/world/network.h"
 #include "sim/world/storage.h"
+#include "sim/world/subscribers.h"
 
 namespace tracksim::sim {
 
@@ -80,6 +84,11 @@ struct Scenario {
   WorkloadConfig workload;
   std::vector<FaultSpec> faults;
   std::vector<std::string> properties = {"all"};
+  // The drivers' apps (routes workload) and the real-time side: [client], [hub], [subscribers].
+  model::LocationSyncConfig location_sync;
+  model::DeliveryStateConfig state_manager;
+  model::SocketHubConfig hub;
+  SubscriberConfig subscribers;
 };
 
 // A problem in a scenario file, located; what() is the one line to print.

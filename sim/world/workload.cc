@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cmath>
 
+#include "model/status_machine.h"
 #include "sim/kernel/sync.h"
 
 namespace tracksim::sim {
@@ -22,11 +23,6 @@ namespace {
 bool app_retries(ErrorClass c) {
   return c == ErrorClass::kServerError || c == ErrorClass::kNetworkTimeout ||
          c == ErrorClass::kPoolTimeout || c == ErrorClass::kLockTimeout;
-}
-
-bool terminal(DeliveryStatus s) {
-  return s == DeliveryStatus::kDelivered || s == DeliveryStatus::kCancelled ||
-         s == DeliveryStatus::kFailed;
 }
 
 ApiRequest status_request(const std::string& delivery, DeliveryStatus target) {
@@ -111,6 +107,128 @@ std::optional<ApiResponse> Client::perform(ApiRequest request) {
   }
 }
 
+// --- HistoryRecorder -----------------------------------------------------------------------------
+
+HistoryRecorder::HistoryRecorder(const Simulation& sim, History& history, std::string client)
+    : sim_(sim), history_(history), client_(std::move(client)) {}
+
+void HistoryRecorder::on_invoke(const ApiRequest& request) {
+  if (operations_.count(request.operation_id) > 0) return;
+  OperationRecord op;
+  op.operation_id = request.operation_id;
+  op.client = client_;
+  op.delivery_id = request.delivery_id;
+  op.kind = request.kind;
+  op.target_status = request.status;
+  op.locations = request.locations;
+  op.invoke_ns = sim_.now();
+  operations_.emplace(request.operation_id, history_.invoke(std::move(op)));
+}
+
+void HistoryRecorder::on_attempt(const ApiRequest& request,
+                                 const std::optional<ApiResponse>& reply) {
+  auto it = operations_.find(request.operation_id);
+  if (it == operations_.end()) return;
+  OperationRecord& op = history_.operation(it->second);
+  ++op.client_attempts;
+  if (reply.has_value()) op.server_attempts = reply->attempts;
+}
+
+void HistoryRecorder::on_settle(const model::OperationSettlement& s) {
+  auto it = operations_.find(s.operation_id);
+  if (it == operations_.end()) return;  // settled on the phone before it was ever sent
+  const std::uint64_t index = it->second;
+  operations_.erase(it);
+  if (s.success) {
+    if (s.last_response && s.last_response->delivery_tracking) {
+      history_.operation(index).version_seen = s.last_response->delivery_tracking->version;
+    }
+    history_.complete(index, sim_.now(), OpOutcome::kOk, ErrorClass::kNone, s.message);
+    return;
+  }
+  history_.complete(index, sim_.now(), s.maybe_applied ? OpOutcome::kUnknown : OpOutcome::kFail,
+                    s.error_class, s.message);
+}
+
+void HistoryRecorder::on_location_queued(const model::QueuedLocation& update) {
+  QueuedPositionRecord record;
+  record.queued_ns = update.queued_ns;
+  record.update_id = update.update_id;
+  record.client = client_;
+  record.delivery_id = update.delivery_id;
+  record.location = update.location;
+  record.high_priority = update.high_priority;
+  positions_[update.update_id] = history_.add_queued_position(std::move(record));
+}
+
+void HistoryRecorder::on_location_batch(const std::string& operation_id,
+                                        const std::vector<std::string>& update_ids) {
+  for (const std::string& id : update_ids) {
+    auto it = positions_.find(id);
+    if (it != positions_.end()) history_.queued_position(it->second).operation_id = operation_id;
+  }
+}
+
+void HistoryRecorder::on_location_dropped(const model::QueuedLocation& update,
+                                          std::string_view why) {
+  auto it = positions_.find(update.update_id);
+  if (it != positions_.end()) history_.queued_position(it->second).dropped = std::string(why);
+}
+
+// --- DriverApp -----------------------------------------------------------------------------------
+
+DriverApp::DriverApp(Simulation& sim, History& history, Network& network, ApiServer& server,
+                     const Scenario& scenario, std::string driver)
+    : sim_(sim),
+      driver_(std::move(driver)),
+      link_(sim, network, server, driver_),
+      connectivity_(sim, network, link_),
+      signals_(sim),
+      clock_(sim),
+      sleeper_(sim),
+      random_(sim.stream("app/" + driver_)),
+      recorder_(sim, history, driver_) {
+  const model::ClientPorts ports{.clock = &clock_,
+                                 .sleeper = &sleeper_,
+                                 .random = &random_,
+                                 .transport = &link_,
+                                 .storage = &storage_,
+                                 .connectivity = &connectivity_,
+                                 .signals = &signals_,
+                                 .listener = &recorder_,
+                                 .probes = nullptr};
+  model::LocationSyncConfig sync_config = scenario.location_sync;
+  sync_config.request_timeout_ns = scenario.request_timeout_ns;
+  model::DeliveryStateConfig state_config = scenario.state_manager;
+  state_config.request_timeout_ns = scenario.request_timeout_ns;
+  sync_ = std::make_unique<model::LocationSyncService>(sync_config, ports, driver_);
+  manager_ = std::make_unique<model::DeliveryStateManager>(state_config, ports, driver_);
+
+  // The app learns the delivery's state from its own replies, and sends the positions it has
+  // queued before each status change, so a closing status never overtakes them.
+  sync_->on_document = [this](const model::DeliveryTracking& doc) {
+    manager_->observe_server_state(doc.id, doc.status, doc.version);
+  };
+  manager_->before_send = [this] { sync_->flush(); };
+}
+
+void DriverApp::start(Nanos until_ns) {
+  sim_.spawn(
+      driver_ + "/sync", [this, until_ns] { sync_->run(until_ns); }, /*daemon=*/true);
+}
+
+bool DriverApp::begin(const std::string& delivery_id) {
+  if (manager_->start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok()) return true;
+  // Changes of the last delivery are still queued: send them first.
+  manager_->process();
+  return manager_->start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok();
+}
+
+void DriverApp::heard(const model::RoomEvent& event) {
+  if (event.kind == model::RoomEvent::Kind::kFailure) return;
+  manager_->observe_server_state(event.delivery_id, event.status, event.version);
+}
+
 // --- Workload ------------------------------------------------------------------------------------
 
 Workload::Workload(Simulation& sim, History& history, const Scenario& scenario, const City& city,
@@ -156,9 +274,37 @@ std::vector<model::DeliveryTracking> Workload::initial_documents() const {
   return docs;
 }
 
+void Workload::add_subscribers(Subscribers& subscribers) {
+  using model::SubscriberRole;
+  std::map<std::string, std::vector<std::string>> by_driver;
+  std::vector<std::string> all;
+  for (const PlannedDelivery& d : deliveries_) {
+    subscribers.add("customer/" + d.id, "customer/" + d.id, SubscriberRole::kCustomer, {d.id});
+    subscribers.add("restaurant/" + d.id, "restaurant/" + d.id, SubscriberRole::kRestaurant,
+                    {d.id});
+    by_driver[d.driver].push_back(d.id);
+    all.push_back(d.id);
+  }
+  subscribers.add("dispatcher", "dispatcher", SubscriberRole::kDispatcher, all);
+  for (const auto& [driver, ids] : by_driver) {
+    // A driver's app shares the phone's network: its socket is cut whenever the phone is.
+    Subscribers::EventHook hook;
+    if (scenario_.workload.kind == WorkloadKind::kRoutes) {
+      DriverApp* app = &driver_app(driver);
+      hook = [app](const model::RoomEvent& event) { app->heard(event); };
+    }
+    subscribers.add(driver, driver, SubscriberRole::kDriver, ids, std::move(hook));
+  }
+}
+
 AppLink* Workload::link(const std::string& client) {
   auto it = links_.find(client);
   return it == links_.end() ? nullptr : it->second.get();
+}
+
+DriverApp* Workload::app(const std::string& driver) {
+  auto it = apps_.find(driver);
+  return it == apps_.end() ? nullptr : it->second.get();
 }
 
 Client& Workload::client(const std::string& name) {
@@ -171,6 +317,13 @@ Client& Workload::client(const std::string& name) {
   return *clients_.emplace(name, std::move(client)).first->second;
 }
 
+DriverApp& Workload::driver_app(const std::string& driver) {
+  auto it = apps_.find(driver);
+  if (it != apps_.end()) return *it->second;
+  auto app = std::make_unique<DriverApp>(sim_, history_, network_, server_, scenario_, driver);
+  return *apps_.emplace(driver, std::move(app)).first->second;
+}
+
 void Workload::start() {
   if (scenario_.workload.kind == WorkloadKind::kBurst) {
     start_burst();
@@ -178,7 +331,6 @@ void Workload::start() {
     start_routes();
   }
 }
-
 void Workload::start_burst() {
   const WorkloadConfig& w = scenario_.workload;
   RandomStream stream = sim_.stream("workload/burst");
@@ -231,12 +383,14 @@ void Workload::start_burst() {
 
 void Workload::start_routes() {
   std::map<std::string, std::vector<PlannedDelivery>> by_driver;
-  for (const PlannedDelivery& delivery : deliveries_)
+  for (const PlannedDelivery& delivery : deliveries_) {
     by_driver[delivery.driver].push_back(delivery);
+  }
+  const Nanos horizon = seconds_f(scenario_.duration_s + scenario_.drain_s);
   for (auto& [driver, deliveries] : by_driver) {
-    client(driver);
-    sim_.spawn(driver,
-               [this, driver = driver, deliveries = deliveries] { drive(driver, deliveries); });
+    DriverApp& app = driver_app(driver);
+    app.start(horizon);
+    sim_.spawn(driver, [this, &app, deliveries = deliveries] { drive(app, deliveries); });
   }
 
   // The dispatcher cancels a share of the deliveries at a random moment of their first hour.
@@ -256,46 +410,36 @@ void Workload::start_routes() {
   }
 }
 
-void Workload::drive(const std::string& driver, std::vector<PlannedDelivery> deliveries) {
+void Workload::drive(DriverApp& app, std::vector<PlannedDelivery> deliveries) {
   const WorkloadConfig& w = scenario_.workload;
-  Client& app = client(driver);
-  RandomStream stream = sim_.stream("driver/" + driver);
+  RandomStream stream = sim_.stream("driver/" + app.driver());
   const Nanos end = seconds_f(scenario_.duration_s);
   const Nanos interval = seconds_f(w.location_interval_s);
   const double speed_mps = std::max(0.5, stream.normal(w.speed_mps_mean, w.speed_mps_mean / 5));
   // The phone's clock runs a fixed offset from true time.
   const Nanos skew = millis_f(stream.normal(0, 500));
   Point position = deliveries.empty() ? Point{} : deliveries.front().pickup;
+  model::DeliveryStateManager& manager = app.manager();
 
   for (const PlannedDelivery& delivery : deliveries) {
-    if (sim_.now() >= end) return;
-    // The status this driver last heard the server report; terminal ends the delivery.
-    auto shared_status = std::make_shared<DeliveryStatus>(DeliveryStatus::kAssigned);
-    auto tap = [&, shared_status](DeliveryStatus target) {
-      if (terminal(*shared_status)) return;
-      std::optional<ApiResponse> response = app.perform(status_request(delivery.id, target));
-      if (response && response->delivery_tracking) {
-        *shared_status = response->delivery_tracking->status;
-      } else if (response && response->success) {
-        *shared_status = target;
-      }
+    if (sim_.now() >= end) break;
+    if (!app.begin(delivery.id)) break;
+    // Ended on the server (delivered, or cancelled by the dispatcher) as far as the app knows.
+    auto over = [&] { return model::is_terminal(manager.status()); };
+    auto tap = [&](DeliveryStatus target) {
+      if (over()) return;
+      // A refusal on the phone (the delivery moved on without this step) needs no action.
+      (void)manager.update_delivery_status(target, std::string(model::to_string(target)));
     };
-    // Drives `route` while the phone reports positions; returns when arrived.
+    // Drives `route` while the GPS queues a position every interval; returns when arrived.
     auto drive_leg = [&](const Route& route) {
       double travelled = 0;
-      while (travelled < route.length_m() && !terminal(*shared_status)) {
+      while (travelled < route.length_m() && !over()) {
         sim_.sleep_for(interval);
         travelled += speed_mps * to_seconds(interval);
         position = route.at(travelled);
         const model::Location seen = city_.observe(position, sim_.now() + skew, stream);
-        sim_.spawn(driver + "/gps",
-                   [&app, shared_status, request = location_request(delivery.id, seen)] {
-                     std::optional<ApiResponse> response = app.perform(request);
-                     if (response && response->delivery_tracking &&
-                         terminal(response->delivery_tracking->status)) {
-                       *shared_status = response->delivery_tracking->status;
-                     }
-                   });
+        app.sync().queue_location_update(delivery.id, seen, model::LocationPriority::kNormal);
       }
     };
 
@@ -311,6 +455,8 @@ void Workload::drive(const std::string& driver, std::vector<PlannedDelivery> del
     tap(DeliveryStatus::kAtDropoff);
     tap(DeliveryStatus::kDelivered);
   }
+  // The last positions still go out; then the sync loop ends.
+  app.stop();
 }
 
 }  // namespace tracksim::sim

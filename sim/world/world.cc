@@ -9,6 +9,7 @@
 #include "sim/world/network.h"
 #include "sim/world/probes.h"
 #include "sim/world/storage.h"
+#include "sim/world/subscribers.h"
 #include "sim/world/workload.h"
 
 namespace tracksim::sim {
@@ -132,11 +133,13 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   StoreClient store(storage, "api");
   RecordingStore recorded_store(store, sim, result.history);
   model::Monitoring monitoring(clock);
+  // The socket hub and its subscribers; it gets the network once that exists.
+  RealtimeServer realtime(sim, result.history, probes, scenario.hub, scenario.subscribers);
   model::BackendPorts ports{.clock = &clock,
                             .sleeper = &sleeper,
                             .random = &backend_random,
                             .store = &recorded_store,
-                            .broadcaster = nullptr,
+                            .broadcaster = &realtime,
                             .monitoring = &monitoring,
                             .probes = &probes};
   std::unique_ptr<model::DeliveryBackend> backend = model::make_backend(scenario.backend, ports);
@@ -150,6 +153,8 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   ApiServer server(sim, recording);
   Network network(sim, scenario.network);
   Workload workload(sim, result.history, scenario, city, network, server);
+  realtime.attach(network, scenario.subscribers.link);
+  if (realtime.subscribers() != nullptr) workload.add_subscribers(*realtime.subscribers());
 
   std::map<std::string, model::DeliveryTracking> initial;
   for (const model::DeliveryTracking& doc : workload.initial_documents()) {
@@ -187,8 +192,10 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
 
   storage.start();
   workload.start();
+  realtime.start();
   result.outcome = sim.run(seconds_f(scenario.duration_s + scenario.drain_s));
 
+  realtime.record_end();
   result.history.set_final_documents(storage.documents());
   result.probes = probes.counts();
   result.digest = sim.trace().digest();
