@@ -107,10 +107,10 @@ const std::vector<Entry>& entries() {
         "without storage faults, no request is answered while the operationLock it took is "
         "still live"},
        checks::lock_released_by_holder},
-      {{"retries_not_in_lockstep",
-        "no two writers retry the lock of one document at the same instant (backoff spreads "
-        "contenders apart)"},
-       checks::retries_not_in_lockstep},
+      {{"backoff_jittered",
+        "when a jitter is configured, no two writers of a document wait exactly the same delay "
+        "before the same retry (contenders are spread apart, not retried in lockstep)"},
+       checks::backoff_jittered},
       {{"operation_applied_at_most_once",
         "no operation id is applied by two commits, nor twice into a status history"},
        checks::operation_applied_at_most_once},

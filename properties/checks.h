@@ -63,7 +63,7 @@ PropertyResult version_increments_by_one(const Scenario&, const World&);
 PropertyResult no_parallel_save_error(const Scenario&, const World&);
 PropertyResult single_lock_holder(const Scenario&, const World&);
 PropertyResult lock_released_by_holder(const Scenario&, const World&);
-PropertyResult retries_not_in_lockstep(const Scenario&, const World&);
+PropertyResult backoff_jittered(const Scenario&, const World&);
 PropertyResult operation_applied_at_most_once(const Scenario&, const World&);
 PropertyResult no_document_lost(const Scenario&, const World&);
 PropertyResult location_never_moves_back(const Scenario&, const World&);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "properties/checks.h"
 
@@ -202,24 +203,50 @@ PropertyResult lock_released_by_holder(const Scenario& scenario, const World& wo
   return verdict.take();
 }
 
-PropertyResult retries_not_in_lockstep(const Scenario&, const World& world) {
-  Verdict verdict("retries_not_in_lockstep");
+PropertyResult backoff_jittered(const Scenario& scenario, const World& world) {
+  Verdict verdict("backoff_jittered");
+  if (scenario.backend.atomic.jitter == model::Jitter::kNone) return verdict.take();
   const HistoryIndex index(world.history);
 
-  // (document, instant) -> owners retrying a lock acquisition then; a first attempt is no retry.
-  std::map<std::string, int> attempts_by_owner_document;
-  std::map<std::pair<std::string, Nanos>, std::vector<const sim::StoreCallRecord*>> retries;
+  // One handler's calls run on one fiber, one after another; the only wait between two of them
+  // is the backoff before a retry, so the longest gap between two acquisitions is that delay.
+  std::map<std::uint64_t, std::vector<const sim::StoreCallRecord*>> by_fiber;
   for (const sim::StoreCallRecord& call : world.history.store_calls()) {
-    if (call.kind != sim::StoreCallKind::kLockAcquire) continue;
-    if (attempts_by_owner_document[call.delivery_id + "/" + call.operation_id]++ == 0) continue;
-    retries[{call.delivery_id, call.sent_ns}].push_back(&call);
+    if (call.fiber != 0) by_fiber[call.fiber].push_back(&call);
   }
 
-  for (const auto& [key, calls] : retries) {
+  struct Retry {
+    std::string owner;
+    std::uint64_t fiber;
+  };
+  // (document, retry number, delay) -> the retries that waited exactly that long.
+  std::map<std::tuple<std::string, int, Nanos>, std::vector<Retry>> delays;
+  for (const auto& [fiber, calls] : by_fiber) {
+    const sim::StoreCallRecord* acquired = nullptr;
+    int retry = 0;
+    Nanos longest_gap_ns = 0;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      const sim::StoreCallRecord& call = *calls[i];
+      if (i > 0)
+        longest_gap_ns = std::max(longest_gap_ns, call.sent_ns - calls[i - 1]->answered_ns);
+      if (call.kind != sim::StoreCallKind::kLockAcquire) continue;
+      if (acquired != nullptr && acquired->operation_id == call.operation_id &&
+          acquired->delivery_id == call.delivery_id) {
+        delays[{call.delivery_id, retry++, longest_gap_ns}].push_back({call.operation_id, fiber});
+      } else {
+        retry = 0;
+      }
+      acquired = &call;
+      longest_gap_ns = 0;
+    }
+  }
+
+  for (const auto& [key, retries] : delays) {
     std::set<std::string> owners;
-    for (const sim::StoreCallRecord* call : calls)
-      owners.insert(call->operation_id);
+    for (const Retry& r : retries)
+      owners.insert(r.owner);
     if (owners.size() < 2) continue;
+    const auto& [document, retry, delay_ns] = key;
     std::string names;
     std::vector<std::uint64_t> ops;
     for (const std::string& owner : owners) {
@@ -227,9 +254,11 @@ PropertyResult retries_not_in_lockstep(const Scenario&, const World& world) {
       for (std::uint64_t op : ops_of(index, owner))
         ops.push_back(op);
     }
-    verdict.violated({std::to_string(owners.size()) + " writers (" + names +
-                          ") retried the lock of " + key.first + " at the same instant, " +
-                          millis_text(key.second) + " into the run",
+    verdict.violated({std::to_string(owners.size()) + " writers of " + document + " (" + names +
+                          ") all waited exactly " + millis_text(delay_ns) + " before retry " +
+                          std::to_string(retry + 1) + ", though " +
+                          std::string(model::to_string(scenario.backend.atomic.jitter)) +
+                          " jitter is configured",
                       ops,
                       {}});
   }

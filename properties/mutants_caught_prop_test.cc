@@ -32,7 +32,7 @@ const std::map<std::string, std::vector<std::string>>& expected_catchers() {
       {"save_without_version_check", {"no_lost_update", "single_lock_holder"}},
       {"retry_without_reread", {"no_lost_update"}},
       {"lock_not_released_on_error", {"lock_released_by_holder", "no_document_lost"}},
-      {"no_jitter", {"retries_not_in_lockstep"}},
+      {"no_jitter", {"backoff_jittered"}},
       {"retry_not_idempotent_after_timeout", {"operation_applied_at_most_once"}},
       {"auto_transition_skips_validation", {"valid_transitions"}},
       {"accept_stale_location", {"location_never_moves_back", "no_lost_update"}},

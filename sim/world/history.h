@@ -111,6 +111,7 @@ struct StoreCallRecord {
   StoreCallKind kind = StoreCallKind::kFindById;
   std::string delivery_id;
   std::string operation_id;  // the writer's tag or the lock owner asked for; "" for reads
+  std::uint64_t fiber = 0;   // the calling fiber's logical id: one handler's calls share it
   Nanos sent_ns = 0;
   Nanos answered_ns = 0;
   bool matched = false;  // a conditional write's filter matched (ok calls only)

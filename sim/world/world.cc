@@ -98,14 +98,16 @@ class RecordingStore final : public model::DocumentStore {
   template <class T>
   void record(StoreCallKind kind, const std::string& id, const std::string& operation_id,
               Nanos sent_ns, bool matched, const model::Result<T>& result) {
-    history_.add_store_call(StoreCallRecord{.index = 0,
-                                            .kind = kind,
-                                            .delivery_id = id,
-                                            .operation_id = operation_id,
-                                            .sent_ns = sent_ns,
-                                            .answered_ns = sim_.now(),
-                                            .matched = matched,
-                                            .error_class = result.error_class()});
+    history_.add_store_call(
+        StoreCallRecord{.index = 0,
+                        .kind = kind,
+                        .delivery_id = id,
+                        .operation_id = operation_id,
+                        .fiber = sim_.current_fiber() == nullptr ? 0 : sim_.current_fiber()->id,
+                        .sent_ns = sent_ns,
+                        .answered_ns = sim_.now(),
+                        .matched = matched,
+                        .error_class = result.error_class()});
   }
 
   model::DocumentStore& inner_;
