@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "apps/line_sinks.h"
 #include "properties/checkers.h"
 
 namespace tracksim::cli {
@@ -48,6 +49,28 @@ SeedRun run_seed(const sim::Scenario& scenario, std::uint64_t seed,
   return run;
 }
 
+namespace {
+
+double total_virtual_s(const sim::Scenario& scenario) {
+  return scenario.duration_s + scenario.drain_s;
+}
+
+std::string progress_label(const sim::Scenario& scenario, std::uint64_t seed) {
+  return scenario.name + " seed " + std::to_string(seed);
+}
+
+}  // namespace
+
+SeedRun run_seed_with_progress(const sim::Scenario& scenario, std::uint64_t seed, bool progress) {
+  if (!progress) return run_seed(scenario, seed);
+  Progress watch(progress_label(scenario, seed), total_virtual_s(scenario), true);
+  ProgressSink sink(nullptr, watch);
+  std::ostream lines(&sink);
+  sim::WorldOptions options;
+  options.trace_out = &lines;
+  return run_seed(scenario, seed, options);
+}
+
 void write_file_atomically(const std::string& path, const std::string& text) {
   const std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
@@ -61,8 +84,8 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   std::filesystem::rename(temporary, target);
 }
 
-std::uint64_t write_trace(const sim::Scenario& scenario, const Overrides& overrides,
-                          std::uint64_t seed, const std::string& path) {
+SeedRun write_trace(const sim::Scenario& scenario, const Overrides& overrides, std::uint64_t seed,
+                    const std::string& path, bool progress) {
   const std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
   const std::string temporary = path + ".tmp";
@@ -86,18 +109,22 @@ std::uint64_t write_trace(const sim::Scenario& scenario, const Overrides& overri
   };
   out << header.dump() << '\n';
 
+  Progress watch(progress_label(scenario, seed) + " (writing its trace)", total_virtual_s(scenario),
+                 progress);
+  ProgressSink sink(&out, watch);
+  std::ostream lines(&sink);
   sim::WorldOptions world_options;
-  world_options.seed = seed;
-  world_options.trace_out = &out;
-  const sim::WorldResult world = sim::run_world(scenario, world_options);
+  world_options.trace_out = &lines;
+  SeedRun run = run_seed(scenario, seed, world_options);
 
-  const nlohmann::json footer = {
-      {"end", true}, {"lines", world.trace_lines}, {"digest", sim::format_digest(world.digest)}};
+  const nlohmann::json footer = {{"end", true},
+                                 {"lines", run.world.trace_lines},
+                                 {"digest", sim::format_digest(run.world.digest)}};
   out << footer.dump() << '\n';
   if (!out.flush()) throw std::runtime_error("cannot write " + temporary);
   out.close();
   std::filesystem::rename(temporary, target);
-  return world.digest;
+  return run;
 }
 
 Divergence check_determinism(const sim::Scenario& scenario, std::uint64_t seed) {

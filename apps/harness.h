@@ -40,10 +40,16 @@ struct SeedRun {
 SeedRun run_seed(const sim::Scenario& scenario, std::uint64_t seed,
                  const sim::WorldOptions& extra = {});
 
-// Reruns `scenario` at `seed` writing the full trace to `path` (header, events, footer); returns
-// the digest of that rerun. Written to a temporary file first, then renamed.
-std::uint64_t write_trace(const sim::Scenario& scenario, const Overrides& overrides,
-                          std::uint64_t seed, const std::string& path);
+// run_seed, printing a progress line to stderr now and then when `progress` is set and the run
+// lasts more than a few wall seconds.
+SeedRun run_seed_with_progress(const sim::Scenario& scenario, std::uint64_t seed, bool progress);
+
+// Runs `scenario` at `seed` writing the full trace to `path` (header, events, footer), and checks
+// its properties. The file is written to a temporary name first, then renamed, so a trace file
+// that exists is complete. `overrides` are recorded in the header (they are already applied to
+// `scenario`).
+SeedRun write_trace(const sim::Scenario& scenario, const Overrides& overrides, std::uint64_t seed,
+                    const std::string& path, bool progress = false);
 
 struct Divergence {
   bool diverged = false;
