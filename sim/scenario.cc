@@ -401,6 +401,32 @@ const std::vector<Field>& fields() {
       NUM("workload", "dispatcher_cancel_share", 0, 1, s.workload.dispatcher_cancel_share,
           "routes: share of deliveries a dispatcher cancels midway"),
 
+      SECONDS("client", "sync_interval_s", 0.01, 3600, s.location_sync.sync_interval_ns,
+              "how often the app's location sync sends the positions it queued"),
+      NUM("client", "dedup_distance_m", 0, 100000, s.location_sync.dedup_distance_m,
+          "a position that moved less than this from the last one queued is not queued"),
+      SECONDS("client", "dedup_max_silence_s", 0, 86400, s.location_sync.dedup_max_silence_ns,
+              "after this long, a position is queued however little it moved"),
+      INT("client", "max_batch_size", 1, 100000, s.location_sync.max_batch_size,
+          "most positions sent in one request"),
+      INT("client", "offline_queue_capacity", 2, 10000000, s.location_sync.offline_queue_capacity,
+          "most positions the phone keeps unsent; the oldest unsent goes when full"),
+      SECONDS("client", "offline_poll_s", 0.01, 3600, s.location_sync.offline_poll_ns,
+              "how often the app looks at the network again while offline"),
+      INT("client", "max_queued_changes", 1, 10000, s.state_manager.max_queued_changes,
+          "most status changes the app queues behind the one in flight"),
+      SECONDS("client", "connectivity_wait_max_s", 0, 86400,
+              s.state_manager.connectivity_wait_max_ns,
+              "how long a status change waits for the network before it is kept for later"),
+
+      MS("hub", "location_throttle_ms", 0, 3.6e6, s.hub.location_throttle_ns,
+         "the socket hub sends a room positions at most this often"),
+      NUM("hub", "location_min_distance_m", 0, 100000, s.hub.location_min_distance_m,
+          "positions closer than this to the last one sent are thinned (the newest always goes)"),
+
+      BOOL("subscribers", "enabled", s.subscribers.enabled,
+           "customers, restaurants, the dispatcher and drivers' apps follow the rooms"),
+
       Field{"properties", "check", Type::kStringArray, 0, 0,
             "properties to check, or [\"all\"] (`tracksim list properties`)",
             [](Scenario& s, const Value& v) {
@@ -686,6 +712,10 @@ class Parser {
     }
     if (const model::Status valid = model::validate_backend_config(s.backend); !valid.ok()) {
       fail(where("implementation", "mutants"), "implementation", valid.error().message);
+    }
+    if (s.location_sync.offline_queue_capacity <= s.location_sync.max_batch_size) {
+      fail(where("client", "offline_queue_capacity"), "client.offline_queue_capacity",
+           "must exceed client.max_batch_size");
     }
   }
 
