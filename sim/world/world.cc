@@ -180,7 +180,7 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
         storage.add_unavailable_window(from, until);
         break;
       case FaultKind::kOffline:
-        network.add_partition(PartitionWindow{from, until, fault.target});
+        network.add_offline(fault.target, from, until);
         break;
     }
     sim.at(from, [&sim, fault] {
