@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "apps/bugs.h"
 #include "apps/compare.h"
 #include "apps/harness.h"
 #include "sim/scenario.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {
       add_run_command(app),      add_replay_command(app), add_shrink_command(app),
       add_validate_command(app), add_list_command(app),   add_compare_command(app),
+      add_bugs_command(app),
   };
 
   try {

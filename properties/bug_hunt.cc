@@ -1,6 +1,10 @@
 // Running cases against planted bugs and the fixed code; see bug_hunt.h.
 #include "properties/bug_hunt.h"
 
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
 namespace tracksim::properties {
 namespace {
 
@@ -52,6 +56,23 @@ HuntResult fixed_baseline(const HuntOptions& options) {
 
 std::string rerun_line(const CaseRun& run, const std::string& scenario_file) {
   return "tracksim run " + scenario_file + " --seed " + std::to_string(run.spec.seed);
+}
+
+std::string write_case_files(const CaseRun& run, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const std::string scenario_file = dir + "/case.toml";
+  {
+    std::ofstream out(scenario_file, std::ios::binary | std::ios::trunc);
+    out << run.scenario.text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + scenario_file);
+  }
+  std::ofstream trace(dir + "/trace.jsonl", std::ios::binary | std::ios::trunc);
+  sim::WorldOptions options;
+  options.trace_out = &trace;
+  options.seed = run.spec.seed;
+  sim::run_world(run.scenario, options);
+  if (!trace.flush()) throw std::runtime_error("cannot write " + dir + "/trace.jsonl");
+  return rerun_line(run, scenario_file);
 }
 
 }  // namespace tracksim::properties

@@ -36,7 +36,7 @@ CaseRun run_case(const CaseSpec& spec, model::Implementation implementation,
 
 struct HuntOptions {
   std::uint64_t base_seed = 1;
-  std::uint64_t budget = 60;  // cases at most
+  std::uint64_t budget = 120;  // cases at most
   // Reads a wall clock in seconds, for the table's wall times; none when empty.
   std::function<double()> wall_clock_s;
 };
@@ -57,5 +57,9 @@ HuntResult fixed_baseline(const HuntOptions& options);
 
 // The command that reruns a caught case from `scenario_file`, where its TOML was written.
 std::string rerun_line(const CaseRun& run, const std::string& scenario_file);
+
+// Writes `run`'s scenario to DIR/case.toml and the trace of a rerun to DIR/trace.jsonl (one
+// event per line, as the kernel writes them), creating DIR; returns the rerun line.
+std::string write_case_files(const CaseRun& run, const std::string& dir);
 
 }  // namespace tracksim::properties

@@ -71,6 +71,10 @@ struct CaseSpec {
   std::vector<std::string> properties = {"all"};
 };
 
+// The properties a case of `family` claims: the whole catalogue, less what the shape rules out
+// (see cases.cc for each exclusion and why).
+std::vector<std::string> claimed_properties(CaseFamily family);
+
 // Draws a spec of `family` from `stream` (the same stream state, the same spec).
 CaseSpec draw_case(CaseFamily family, sim::RandomStream& stream);
 

@@ -17,7 +17,7 @@ namespace tracksim::properties {
 namespace {
 
 constexpr std::uint64_t kBaseSeed = 1;
-constexpr std::uint64_t kBudget = 60;
+constexpr std::uint64_t kBudget = 120;
 
 HuntOptions budget() {
   HuntOptions options;

@@ -22,6 +22,7 @@
 #include "model/delivery_service.h"
 #include "model/status_machine.h"
 #include "model/testing/in_memory_store.h"
+#include "properties/rc_quiet.h"
 
 namespace tracksim::properties {
 namespace {
@@ -317,13 +318,8 @@ RC_GTEST_PROP(AtomicUpdateModel, FixedBackendMatchesTheReference, ()) {
 // A planted bug must make the same property fail; RapidCheck runs quietly here, and the test
 // only asks whether it found a counterexample within its usual number of cases.
 bool model_test_fails(const std::vector<std::string>& mutants) {
-  rc::detail::TestMetadata metadata;
-  metadata.id = "AtomicUpdateModel/planted";
-  rc::detail::TestParams params = rc::detail::configuration().testParams;
-  params.disableShrinking = true;
-  const auto result = rc::detail::checkProperty(
-      rc::detail::toProperty([mutants] { check_backend(mutants); }), metadata, params);
-  return result.template is<rc::detail::FailureResult>();
+  return fails_quietly(
+      "AtomicUpdateModel/planted", [mutants] { check_backend(mutants); }, /*shrink=*/false);
 }
 
 TEST(AtomicUpdateModel, CatchesPlantedBugsVisibleOneRequestAtATime) {
