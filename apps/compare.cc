@@ -105,7 +105,7 @@ int command_compare(const CompareArgs& args) {
   for (std::size_t i = 0; i < seeds.size(); ++i) {
     comparison.a.add(run_seed(a, seeds[i]).summary);
     comparison.b.add(run_seed(b, seeds[i]).summary);
-    if (seeds.size() > 10 && (i + 1) % 10 == 0) {
+    if (seeds.size() > 10 && (i + 1) % 10 == 0 && i + 1 < seeds.size()) {
       std::fprintf(stderr, "progress: %zu of %zu seeds\n", i + 1, seeds.size());
     }
   }

@@ -56,16 +56,17 @@ std::string format_fixed(double value, int decimals) {
   return text;
 }
 
-Histogram make_histogram(const std::vector<double>& samples, int bins) {
+Histogram make_histogram(const std::vector<double>& samples, int bins, double cap) {
   TRACKSIM_CHECK(bins > 0);
   Histogram h;
   double largest = 0;
   for (double x : samples)
     largest = std::max(largest, x);
-  const double upper = round_bound(largest);
+  const double upper = round_bound(cap > 0 ? std::min(cap, largest) : largest);
   h.bin_width = upper / bins;
   h.counts.assign(static_cast<std::size_t>(bins), 0);
   for (double x : samples) {
+    if (x > upper) ++h.above;
     auto bin = static_cast<std::size_t>(std::max(0.0, x) / h.bin_width);
     bin = std::min(bin, h.counts.size() - 1);
     ++h.counts[bin];
@@ -103,14 +104,19 @@ std::string svg_histogram(const Histogram& h, const std::vector<Marker>& markers
         << format_fixed(upper * i / 4.0, upper >= 20 ? 0 : 1) << "</text>";
   }
   svg << "<text class=\"unit\" x=\"" << (kWidth - kRight) << "\" y=\"" << (kHeight - 2)
-      << "\" text-anchor=\"end\">" << html_escape(unit) << "</text>";
+      << "\" text-anchor=\"end\">" << html_escape(unit);
+  if (h.above > 0) svg << " (last bar: " << h.above << " beyond the axis)";
+  svg << "</text>";
   for (std::size_t i = 0; i < markers.size(); ++i) {
+    const bool beyond = markers[i].value > upper;
     const double x = kLeft + plot_w * std::clamp(markers[i].value / upper, 0.0, 1.0);
     svg << "<line class=\"marker\" x1=\"" << format_fixed(x, 1) << "\" x2=\"" << format_fixed(x, 1)
         << "\" y1=\"" << kTop << "\" y2=\"" << (kTop + plot_h) << "\"/>";
     svg << "<text class=\"marker-label\" x=\"" << format_fixed(x + 2, 1) << "\" y=\""
-        << format_fixed(kTop + 9 + 10.0 * static_cast<double>(i), 1) << "\">"
-        << html_escape(markers[i].label) << "</text>";
+        << format_fixed(kTop + 9 + 10.0 * static_cast<double>(i), 1) << "\""
+        << (beyond ? " text-anchor=\"end\"" : "") << ">" << html_escape(markers[i].label);
+    if (beyond) svg << " " << format_fixed(markers[i].value, 0) << " →";
+    svg << "</text>";
   }
   svg << "</svg>";
   return svg.str();

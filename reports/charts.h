@@ -12,15 +12,18 @@
 
 namespace tracksim::reports {
 
-// Counts of samples in equal-width bins over [0, upper).
+// Counts of samples in equal-width bins over [0, bin_width * bins); `above` of them were larger
+// than that and are counted in the last bin too.
 struct Histogram {
   double bin_width = 1;
   std::vector<std::uint64_t> counts;
+  std::uint64_t above = 0;
 };
 
 // `bins` equal bins from 0 up to the smallest "round" bound (1, 2 or 5 times a power of ten)
-// that holds the largest sample; a sample equal to the bound falls in the last bin.
-Histogram make_histogram(const std::vector<double>& samples, int bins);
+// that holds `cap`, or the largest sample when cap is 0. Samples beyond the bound fall in the last
+// bin, so a long tail (a few operations retried for seconds) does not squash the bulk into one bar.
+Histogram make_histogram(const std::vector<double>& samples, int bins, double cap = 0);
 
 // A vertical marker drawn over a histogram (a percentile, say).
 struct Marker {

@@ -27,6 +27,16 @@ TEST(Charts, SampleAtTheBoundFallsInTheLastBin) {
   EXPECT_EQ(h.counts.back(), 1u);
 }
 
+TEST(Charts, CapKeepsTheBulkReadableAndCountsTheTail) {
+  const Histogram h = make_histogram({1, 2, 3, 9, 5000}, 10, 9);
+  EXPECT_DOUBLE_EQ(h.bin_width, 1);  // bound 10, not 5000
+  EXPECT_EQ(h.above, 1u);
+  EXPECT_EQ(h.counts.back(), 2u);  // 9 and the tail
+  const std::string svg = svg_histogram(h, {{"p99", 5000}}, "ms", "tail");
+  EXPECT_NE(svg.find("1 beyond the axis"), std::string::npos);
+  EXPECT_NE(svg.find("p99 5000 →"), std::string::npos);
+}
+
 TEST(Charts, EmptyHistogramIsDrawable) {
   const Histogram h = make_histogram({}, 5);
   const std::string svg = svg_histogram(h, {}, "ms", "nothing");

@@ -24,6 +24,21 @@ std::string count_and_share(std::uint64_t part, std::uint64_t whole) {
 
 }  // namespace
 
+std::string seeds_text(const std::vector<std::uint64_t>& seeds) {
+  bool contiguous = !seeds.empty();
+  for (std::size_t i = 1; i < seeds.size(); ++i)
+    contiguous = contiguous && seeds[i] == seeds[i - 1] + 1;
+  if (contiguous && seeds.size() > 2) {
+    return std::to_string(seeds.front()) + ".." + std::to_string(seeds.back());
+  }
+  constexpr std::size_t kListed = 20;
+  std::string text;
+  for (std::size_t i = 0; i < seeds.size() && i < kListed; ++i)
+    text += (i == 0 ? "" : ", ") + std::to_string(seeds[i]);
+  if (seeds.size() > kListed) text += ", ... (all of them in the JSON)";
+  return text;
+}
+
 void ComparisonSide::add(const RunSummary& s) {
   const std::uint64_t answered = s.succeeded + s.failed + s.unknown;
   operations_ += s.operations;
@@ -62,9 +77,7 @@ double ComparisonSide::operations_per_virtual_s() const {
 std::string comparison_markdown(const Comparison& c) {
   const ComparisonSide& a = c.a;
   const ComparisonSide& b = c.b;
-  std::string seeds;
-  for (std::size_t i = 0; i < c.seeds.size(); ++i)
-    seeds += (i == 0 ? "" : ", ") + std::to_string(c.seeds[i]);
+  std::string seeds = seeds_text(c.seeds);
 
   std::ostringstream md;
   const std::string head =

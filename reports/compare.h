@@ -73,6 +73,9 @@ struct Comparison {
   ComparisonSide b{"b"};
 };
 
+// "1..20" for a contiguous range, else the seeds listed (the first 20, then an ellipsis).
+std::string seeds_text(const std::vector<std::uint64_t>& seeds);
+
 std::string comparison_markdown(const Comparison& comparison);
 nlohmann::json comparison_json(const Comparison& comparison);
 

@@ -73,6 +73,16 @@ TEST(Compare, JsonHasBothSidesAndTheSeeds) {
   EXPECT_EQ(j["a"]["per_seed"].size(), 2u);
 }
 
+TEST(Compare, SeedsText) {
+  EXPECT_EQ(seeds_text({1, 2, 3, 4}), "1..4");
+  EXPECT_EQ(seeds_text({4, 5}), "4, 5");
+  EXPECT_EQ(seeds_text({1, 3, 9}), "1, 3, 9");
+  std::vector<std::uint64_t> scattered;
+  for (std::uint64_t s = 0; s < 50; s += 2)
+    scattered.push_back(s);
+  EXPECT_NE(seeds_text(scattered).find("... (all of them in the JSON)"), std::string::npos);
+}
+
 TEST(Compare, EmptySidesDoNotDivideByZero) {
   const ComparisonSide empty("x");
   EXPECT_EQ(empty.success_rate(), 0);

@@ -198,6 +198,11 @@ std::vector<Marker> percentile_markers(const LatencyStats& stats) {
   return {{"p50", stats.p50_ms}, {"p95", stats.p95_ms}, {"p99", stats.p99_ms}};
 }
 
+// The histogram's axis ends near p95 when the tail is long, so the bulk stays readable.
+double histogram_cap(const LatencyStats& stats) {
+  return stats.max_ms > 3 * stats.p95_ms ? stats.p95_ms * 1.5 : 0;
+}
+
 void write_latency(Out& out, const RunSummary& s, const sim::History& history) {
   std::map<std::string, std::vector<double>> samples;
   std::vector<double> all;
@@ -230,14 +235,14 @@ void write_latency(Out& out, const RunSummary& s, const sim::History& history) {
     const LatencyStats stats = it == s.latency_by_kind.end() ? LatencyStats{} : it->second;
     out << "<figure><figcaption>" << esc(kind) << " (" << values.size()
         << " operations)</figcaption>"
-        << svg_histogram(make_histogram(values, 30), percentile_markers(stats), "virtual ms",
-                         "latency of " + kind)
+        << svg_histogram(make_histogram(values, 30, histogram_cap(stats)),
+                         percentile_markers(stats), "virtual ms", "latency of " + kind)
         << "</figure>\n";
   }
   if (samples.size() > 1) {
     out << "<figure><figcaption>all kinds (" << all.size() << " operations)</figcaption>"
-        << svg_histogram(make_histogram(all, 30), percentile_markers(s.latency), "virtual ms",
-                         "latency of all operations")
+        << svg_histogram(make_histogram(all, 30, histogram_cap(s.latency)),
+                         percentile_markers(s.latency), "virtual ms", "latency of all operations")
         << "</figure>\n";
   }
   if (samples.empty()) out << "<p class=\"none\">No operation completed.</p>\n";

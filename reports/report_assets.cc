@@ -251,9 +251,10 @@ const std::string_view kReportScript = R"js(
         var mark = svg('line', { 'class': 'transition', x1: tx, x2: tx, y1: top + 2,
                                  y2: opsY + rows * ROW_H }, root);
         tip(mark, 'status ' + tr[2] + ' → ' + tr[3] + ' at ' + fmt(tr[1]) + ' (commit ' + tr[4] + ')');
-        if (tx - lastLabelX > 80) {
+        // Labels are drawn only where the previous one has ended (about 6 px a character).
+        if (tx > lastLabelX) {
           svg('text', { 'class': 'transition-label', x: tx + 2, y: top + 11 }, root, tr[3]);
-          lastLabelX = tx;
+          lastLabelX = tx + 6 * tr[3].length + 6;
         }
       });
       commitsBy[d].forEach(function (c) {
@@ -401,7 +402,9 @@ const std::string_view kReportScript = R"js(
     el('tl-violations').checked = false;
     var pad = Math.max(20, (b - a) * 2);
     setWindow(a - pad, b + pad);
-    el('timeline').scrollIntoView();
+    // Scroll only when the timeline is out of sight, so the reader is not moved about needlessly.
+    var top = el('timeline').getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.6) el('timeline').scrollIntoView();
   }
   function focusOp(i) {
     var op = ops[i];
