@@ -257,6 +257,15 @@ void write_retries(Out& out, const sim::History& history) {
     std::array<std::uint64_t, 4> server{};
     std::uint64_t resends = 0;
     std::uint64_t operations = 0;
+    std::uint64_t server_requests = 0;
+  };
+  // Requests that reached the server, per operation id: resends and network duplicates count.
+  std::map<std::string, std::uint64_t> reached;
+  for (const sim::ServerRequestRecord& request : history.server_requests())
+    ++reached[request.operation_id];
+  auto reached_count = [&](const std::string& id) {
+    const auto it = reached.find(id);
+    return it == reached.end() ? std::uint64_t{0} : it->second;
   };
   auto bucket = [](int n) { return static_cast<std::size_t>(std::clamp(n, 1, 4) - 1); };
   std::map<std::string, Row> rows;
@@ -267,6 +276,7 @@ void write_retries(Out& out, const sim::History& history) {
     if (op.client_attempts > 0) ++r.client[bucket(op.client_attempts)];
     if (op.server_attempts > 0) ++r.server[bucket(op.server_attempts)];
     r.resends += static_cast<std::uint64_t>(std::max(0, op.client_attempts - 1));
+    r.server_requests += reached_count(op.operation_id);
     if (op.client_attempts > 1 || op.server_attempts > 1) most.push_back(&op);
   }
   // The ten operations that took the most tries; ties go to the earliest.
@@ -279,17 +289,21 @@ void write_retries(Out& out, const sim::History& history) {
 
   out << "<section id=\"retries\">\n<h2>Retries per operation</h2>\n"
       << "<p class=\"meta\">Client requests: how often the app sent the operation (resends after "
-         "a timeout or a server error). Store attempts: how many atomic-update attempts the "
+         "a timeout or a server error). Requests at the server: how many of those, and of the "
+         "network's duplicates, the server handled. Store attempts: how many atomic-update "
+         "attempts the "
          "server reported in its last answer.</p>\n<table>\n<tr><th>kind</th>"
          "<th class=\"num\">operations</th><th class=\"num\">1 request</th>"
          "<th class=\"num\">2</th><th class=\"num\">3</th><th class=\"num\">4+</th>"
-         "<th class=\"num\">resends</th><th class=\"num\">1 store attempt</th>"
+         "<th class=\"num\">resends</th><th class=\"num\">requests at the server</th>"
+         "<th class=\"num\">1 store attempt</th>"
          "<th class=\"num\">2</th><th class=\"num\">3</th><th class=\"num\">4+</th></tr>\n";
   for (const auto& [kind, r] : rows) {
     out << "<tr><th>" << esc(kind) << "</th><td class=\"num\">" << r.operations << "</td>";
     for (std::uint64_t n : r.client)
       out << "<td class=\"num\">" << n << "</td>";
-    out << "<td class=\"num\">" << r.resends << "</td>";
+    out << "<td class=\"num\">" << r.resends << "</td><td class=\"num\">" << r.server_requests
+        << "</td>";
     for (std::uint64_t n : r.server)
       out << "<td class=\"num\">" << n << "</td>";
     out << "</tr>\n";
@@ -301,13 +315,15 @@ void write_retries(Out& out, const sim::History& history) {
   } else {
     out << "<h3>Operations that took the most tries</h3>\n<table>\n<tr><th>operation</th>"
            "<th>delivery</th><th>kind</th><th class=\"num\">client requests</th>"
+           "<th class=\"num\">requests at the server</th>"
            "<th class=\"num\">store attempts</th><th>outcome</th></tr>\n";
     for (const sim::OperationRecord* op : most) {
       out << "<tr><td>";
       op_link(out, history, op->index);
       out << "</td><td>" << esc(op->delivery_id) << "</td><td>" << esc(model::to_string(op->kind))
           << "</td><td class=\"num\">" << op->client_attempts << "</td><td class=\"num\">"
-          << op->server_attempts << "</td><td>" << esc(sim::to_string(op->outcome));
+          << reached_count(op->operation_id) << "</td><td class=\"num\">" << op->server_attempts
+          << "</td><td>" << esc(sim::to_string(op->outcome));
       if (op->error_class != model::ErrorClass::kNone) {
         out << " (" << esc(model::to_string(op->error_class)) << ")";
       }
@@ -318,43 +334,73 @@ void write_retries(Out& out, const sim::History& history) {
   out << "</section>\n";
 }
 
-void write_errors(Out& out, const sim::History& history) {
-  constexpr int kBins = 40;
-  const Nanos end_ns = history_end(history);
-  const double bin_ms = to_millis(end_ns) / kBins;
-  std::map<model::ErrorClass, Series> by_class;
-  for (const sim::OperationRecord& op : history.operations()) {
-    if (op.outcome != sim::OpOutcome::kFail && op.outcome != sim::OpOutcome::kUnknown) continue;
-    Series& series = by_class[op.error_class];
+// Counts per error class in `kBins` equal bins of [0, end_ns), as chart series in class order.
+class ErrorBins {
+ public:
+  static constexpr int kBins = 40;
+  explicit ErrorBins(Nanos end_ns) : bin_ms_(to_millis(end_ns) / kBins) {}
+
+  void add(model::ErrorClass error_class, Nanos at_ns) {
+    Series& series = by_class_[error_class];
     if (series.counts.empty()) {
-      series.name = std::string(model::to_string(op.error_class));
-      series.colour = error_colour(op.error_class);
+      series.name = std::string(model::to_string(error_class));
+      series.colour = error_colour(error_class);
       series.counts.assign(kBins, 0);
     }
-    const auto bin = static_cast<std::size_t>(to_millis(op.complete_ns) / bin_ms);
+    const auto bin = static_cast<std::size_t>(to_millis(at_ns) / bin_ms_);
     ++series.counts[std::min<std::size_t>(bin, kBins - 1)];
   }
 
+  // The legend and the chart, or a line saying there was nothing to draw.
+  void write(Out& out, const std::string& title, const std::string& none) const {
+    if (by_class_.empty()) {
+      out << "<p class=\"none\">" << esc(none) << "</p>\n";
+      return;
+    }
+    std::vector<Series> series;
+    out << "<div class=\"legend\">";
+    for (const auto& [error_class, s] : by_class_) {
+      std::uint64_t total = 0;
+      for (std::uint64_t n : s.counts)
+        total += n;
+      out << "<span><span class=\"swatch\" style=\"background:" << s.colour << "\"></span>"
+          << esc(s.name) << " " << total << "</span>";
+      series.push_back(s);
+    }
+    out << "</div>\n" << svg_stacked_bins(series, bin_ms_, title) << "\n";
+  }
+
+ private:
+  double bin_ms_;
+  std::map<model::ErrorClass, Series> by_class_;
+};
+
+void write_errors(Out& out, const sim::History& history) {
+  const Nanos end_ns = history_end(history);
+  ErrorBins final_answers(end_ns);
+  for (const sim::OperationRecord& op : history.operations()) {
+    if (op.outcome == sim::OpOutcome::kFail || op.outcome == sim::OpOutcome::kUnknown) {
+      final_answers.add(op.error_class, op.complete_ns);
+    }
+  }
+  ErrorBins server_answers(end_ns);
+  for (const sim::ServerRequestRecord& request : history.server_requests()) {
+    if (request.error_class != model::ErrorClass::kNone) {
+      server_answers.add(request.error_class, request.end_ns);
+    }
+  }
+
   out << "<section id=\"errors\">\n<h2>Error classes over time</h2>\n"
-      << "<p class=\"meta\">Operations whose final answer was a failure, or no answer, by error "
-         "class and the virtual time the client gave up or was told.</p>\n";
-  if (by_class.empty()) {
-    out << "<p class=\"none\">No operation failed.</p>\n</section>\n";
-    return;
-  }
-  std::vector<Series> series;
-  out << "<div class=\"legend\">";
-  for (const auto& [error_class, s] : by_class) {
-    std::uint64_t total = 0;
-    for (std::uint64_t n : s.counts)
-      total += n;
-    out << "<span><span class=\"swatch\" style=\"background:" << s.colour << "\"></span>"
-        << esc(s.name) << " " << total << "</span>";
-    series.push_back(s);
-  }
-  out << "</div>\n"
-      << svg_stacked_bins(series, bin_ms, "failed operations by error class over time")
-      << "\n</section>\n";
+      << "<h3>What the clients were finally told</h3>\n<p class=\"meta\">Operations whose final "
+         "answer was a failure, or no answer, by error class and the virtual time the client "
+         "gave up or was told.</p>\n";
+  final_answers.write(out, "failed operations by error class over time", "No operation failed.");
+  out << "<h3>Every error the server answered</h3>\n<p class=\"meta\">Each request the server "
+         "handled and answered with an error, resends and duplicates included: an error here may "
+         "have been followed by a successful resend.</p>\n";
+  server_answers.write(out, "server error answers by class over time",
+                       "The server answered no request with an error.");
+  out << "</section>\n";
 }
 
 void write_faults_and_probes(Out& out, const RunSummary& s) {
