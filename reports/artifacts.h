@@ -6,6 +6,7 @@
 //! so a reader never sees half a report.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "reports/junit.h"
@@ -23,12 +24,17 @@ void write_atomically(const std::string& path, const std::string& text);
 void write_run_artifacts(const std::string& dir, const sim::WorldResult& world,
                          const RunSummary& summary, const std::string& rerun);
 
-// The report files of a run of one or more seeds, for the run command:
+// The report files of a run of one or more seeds, for the run command. A sweep of many seeds
+// writes report.html for every failing seed but only for the first kPassingReports passing ones:
+// a page per seed of a million-seed sweep would fill the disk with pages nobody opens.
+//
 //   RunArtifacts artifacts(out, scenario.name);
 //   for each seed: artifacts.add_seed(seed_dir, world, summary, rerun);
 //   artifacts.finish();  // OUT/junit.xml, every seed's properties
 class RunArtifacts {
  public:
+  static constexpr std::uint64_t kPassingReports = 100;
+
   RunArtifacts(std::string out_dir, std::string scenario_name)
       : out_dir_(std::move(out_dir)), junit_(std::move(scenario_name)) {}
 
@@ -40,6 +46,7 @@ class RunArtifacts {
  private:
   std::string out_dir_;
   JunitSuite junit_;
+  std::uint64_t passing_reports_ = 0;
 };
 
 }  // namespace tracksim::reports
