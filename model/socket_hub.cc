@@ -44,12 +44,17 @@ SocketHub::SocketHub(SocketHubConfig config, const SocketHubPorts& ports)
 void SocketHub::publish(const RoomEvent& event) {
   ++stats_.events_published;
   Room& room = rooms_[event.delivery_id];
+  // The same news again: the backend's own "closed" after the hub closed the room on the terminal
+  // status, or a repeat of the latest change (a backend may publish again when a retry finds
+  // its operation already applied).
+  const bool repeat = event.kind != RoomEvent::Kind::kFailure &&
+                      event.operation_id == room.sent_operation_id &&
+                      event.version == room.sent_version && !event.operation_id.empty();
+  if (repeat && (room.closed || event.kind == RoomEvent::Kind::kStatus)) {
+    ++stats_.events_repeated;
+    return;
+  }
   if (room.closed) {
-    // The hub closes a room on the terminal status itself; the backend's own "closed" that
-    // follows is the same news, not a late event.
-    if (event.kind == RoomEvent::Kind::kClosed && event.operation_id == room.sent_operation_id) {
-      return;
-    }
     ++stats_.events_after_close;
     probe::hit(ports_.probes, probe::kHubAfterClose);
     return;

@@ -14,6 +14,8 @@
 //     old position;
 //   - status changes and failed operations ("error result broadcasting") are sent at once,
 //     after any positions still waiting, so members see events in the order they happened;
+//   - a repeat of the latest change (same operation and version) is not sent again, so a
+//     backend may publish once more whenever it is unsure the first publication happened;
 //   - versions never go back within a room: a status change published after a newer version
 //     was sent is dropped (the newer state contains it), and a position is sent as of the
 //     newest version; an ending is never dropped;
@@ -86,6 +88,7 @@ struct SocketHubStats {
   std::uint64_t positions_filtered = 0;
   std::uint64_t events_after_close = 0;
   std::uint64_t events_stale = 0;
+  std::uint64_t events_repeated = 0;  // the latest change published again
   std::uint64_t resyncs = 0;
   std::uint64_t rooms_closed = 0;
 };

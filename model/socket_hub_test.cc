@@ -226,6 +226,17 @@ TEST_F(SocketHubTest, VersionsNeverGoBackWithinARoom) {
   EXPECT_EQ(positions_to("customer").at(0).device_time_ns, seconds(9));
 }
 
+TEST_F(SocketHubTest, ARepeatOfTheLatestChangeIsNotSentTwice) {
+  hub.join("d1", "customer", SubscriberRole::kCustomer);
+  hub.publish(status(DeliveryStatus::kAtDropoff, 4, "s"));
+  hub.publish(status(DeliveryStatus::kAtDropoff, 4, "s"));
+  hub.publish(status(DeliveryStatus::kDelivered, 5, "done"));
+  hub.publish(status(DeliveryStatus::kDelivered, 5, "done"));  // after close: the same news
+  EXPECT_EQ(broadcasts_to("customer").size(), 2u);
+  EXPECT_EQ(hub.stats().events_repeated, 2u);
+  EXPECT_EQ(hub.stats().events_after_close, 0u);
+}
+
 TEST_F(SocketHubTest, JoiningAClosedRoomGetsTheFinalStateButNoMembership) {
   hub.publish(status(DeliveryStatus::kCancelled, 2, "cancel"));
   hub.join("d1", "late", SubscriberRole::kCustomer);
