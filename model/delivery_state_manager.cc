@@ -172,10 +172,6 @@ DeliveryStateManager::Settle DeliveryStateManager::send(const StatusChange& chan
   request.client_id = device_id_;
   request.status = change.target;
   request.note = change.note;
-  if (announced_operation_id_ != request.operation_id) {
-    announced_operation_id_ = request.operation_id;
-    if (ports_.listener != nullptr) ports_.listener->on_invoke(request);
-  }
 
   auto settle = [&](bool success, ErrorClass error_class, std::string message, bool maybe_applied,
                     const std::optional<ApiResponse>& reply) {
@@ -207,6 +203,11 @@ DeliveryStateManager::Settle DeliveryStateManager::send(const StatusChange& chan
     }
     if (before_send) before_send();
 
+    // Announced when first sent, not when queued: waiting for the network is not invocation.
+    if (announced_operation_id_ != request.operation_id) {
+      announced_operation_id_ = request.operation_id;
+      if (ports_.listener != nullptr) ports_.listener->on_invoke(request);
+    }
     const std::optional<ApiResponse> reply =
         ports_.transport->call(request, config_.request_timeout_ns);
     if (ports_.listener != nullptr) ports_.listener->on_attempt(request, reply);

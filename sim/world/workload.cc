@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cmath>
 
+#include "model/recovery.h"
 #include "model/status_machine.h"
 #include "sim/kernel/sync.h"
 
@@ -42,6 +43,10 @@ ApiRequest location_request(const std::string& delivery, const model::Location& 
   request.locations.push_back(location);
   return request;
 }
+
+// How often a driver taps a status again after it failed for a passing reason, and after how long.
+constexpr int kTapAttempts = 3;
+constexpr Nanos kTapAgainAfter = seconds(10);
 
 }  // namespace
 
@@ -178,7 +183,7 @@ void HistoryRecorder::on_location_dropped(const model::QueuedLocation& update,
 // --- DriverApp -----------------------------------------------------------------------------------
 
 DriverApp::DriverApp(Simulation& sim, History& history, Network& network, ApiServer& server,
-                     const Scenario& scenario, std::string driver)
+                     const Scenario& scenario, std::string driver, model::Probes* probes)
     : sim_(sim),
       driver_(std::move(driver)),
       link_(sim, network, server, driver_),
@@ -196,7 +201,7 @@ DriverApp::DriverApp(Simulation& sim, History& history, Network& network, ApiSer
                                  .connectivity = &connectivity_,
                                  .signals = &signals_,
                                  .listener = &recorder_,
-                                 .probes = nullptr};
+                                 .probes = probes};
   model::LocationSyncConfig sync_config = scenario.location_sync;
   sync_config.request_timeout_ns = scenario.request_timeout_ns;
   model::DeliveryStateConfig state_config = scenario.state_manager;
@@ -320,7 +325,8 @@ Client& Workload::client(const std::string& name) {
 DriverApp& Workload::driver_app(const std::string& driver) {
   auto it = apps_.find(driver);
   if (it != apps_.end()) return *it->second;
-  auto app = std::make_unique<DriverApp>(sim_, history_, network_, server_, scenario_, driver);
+  auto app =
+      std::make_unique<DriverApp>(sim_, history_, network_, server_, scenario_, driver, probes_);
   return *apps_.emplace(driver, std::move(app)).first->second;
 }
 
@@ -426,10 +432,17 @@ void Workload::drive(DriverApp& app, std::vector<PlannedDelivery> deliveries) {
     if (!app.begin(delivery.id)) break;
     // Ended on the server (delivered, or cancelled by the dispatcher) as far as the app knows.
     auto over = [&] { return model::is_terminal(manager.status()); };
+    // A tap that failed for a passing reason is tapped again after a moment, as a driver would;
+    // a refusal on the phone (the delivery moved on without this step) or a change kept for
+    // later (the app sends it once it can) needs nothing more.
     auto tap = [&](DeliveryStatus target) {
-      if (over()) return;
-      // A refusal on the phone (the delivery moved on without this step) needs no action.
-      (void)manager.update_delivery_status(target, std::string(model::to_string(target)));
+      for (int attempt = 0; attempt < kTapAttempts && !over(); ++attempt) {
+        const auto result =
+            manager.update_delivery_status(target, std::string(model::to_string(target)));
+        if (!result.ok() || result.value().success || result.value().kept_for_later) return;
+        if (!model::is_transient(result.value().error_class)) return;
+        sim_.sleep_for(kTapAgainAfter);
+      }
     };
     // Drives `route` while the GPS queues a position every interval; returns when arrived.
     auto drive_leg = [&](const Route& route) {

@@ -90,7 +90,7 @@ class HistoryRecorder final : public model::ClientListener {
 class DriverApp {
  public:
   DriverApp(Simulation& sim, History& history, Network& network, ApiServer& server,
-            const Scenario& scenario, std::string driver);
+            const Scenario& scenario, std::string driver, model::Probes* probes);
   DriverApp(const DriverApp&) = delete;
   DriverApp& operator=(const DriverApp&) = delete;
 
@@ -140,6 +140,8 @@ class Workload {
   // Everyone who follows the deliveries in real time: a customer and a restaurant per delivery,
   // the dispatcher for all of them, and each driver's app for its own.
   void add_subscribers(Subscribers& subscribers);
+  // Where the apps' services count their rare paths; set before add_subscribers() and start().
+  void set_probes(model::Probes* probes) { probes_ = probes; }
   // Spawns every actor of the workload.
   void start();
   AppLink* link(const std::string& client);
@@ -159,6 +161,7 @@ class Workload {
   const City& city_;
   Network& network_;
   ApiServer& server_;
+  model::Probes* probes_ = nullptr;
   std::vector<PlannedDelivery> deliveries_;
   std::map<std::string, std::unique_ptr<AppLink>> links_;
   std::map<std::string, std::unique_ptr<Client>> clients_;

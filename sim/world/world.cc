@@ -155,6 +155,7 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   ApiServer server(sim, recording);
   Network network(sim, scenario.network);
   Workload workload(sim, result.history, scenario, city, network, server);
+  workload.set_probes(&probes);
   realtime.attach(network, scenario.subscribers.link);
   if (realtime.subscribers() != nullptr) workload.add_subscribers(*realtime.subscribers());
 
