@@ -20,7 +20,7 @@ namespace {
 
 struct RunArgs {
   std::string scenario_path;
-  std::optional<std::uint64_t> seed;
+  std::string seed;
   std::string seeds;
   std::string impl;
   std::vector<std::string> mutants;
@@ -33,6 +33,18 @@ struct RunArgs {
 
 constexpr std::uint64_t kMaxSeedsPerRun = 1'000'000;
 
+// A seed as typed: whole decimal digits only (no sign, no spaces), at most 2^64 - 1.
+std::uint64_t parse_seed(const std::string& option, const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw UsageError(option + " takes a whole number, not '" + text + "'");
+  }
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    throw UsageError(option + " " + text + " is too large for a seed");
+  }
+}
+
 std::vector<std::uint64_t> parse_seed_range(const std::string& text) {
   const auto dots = text.find("..");
   if (dots == std::string::npos) {
@@ -40,16 +52,10 @@ std::vector<std::uint64_t> parse_seed_range(const std::string& text) {
   }
   const std::string a = text.substr(0, dots);
   const std::string b = text.substr(dots + 2);
-  auto whole = [&](const std::string& part) -> std::uint64_t {
-    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) {
-      throw UsageError("--seeds must look like A..B with whole numbers, not '" + text + "'");
-    }
-    try {
-      return std::stoull(part);
-    } catch (const std::exception&) {
-      throw UsageError("--seeds " + text + ": " + part + " is too large for a seed");
-    }
-  };
+  if (a.empty() || b.empty()) {
+    throw UsageError("--seeds must look like A..B with whole numbers, not '" + text + "'");
+  }
+  auto whole = [&](const std::string& part) { return parse_seed("--seeds", part); };
   const std::uint64_t from = whole(a);
   const std::uint64_t to = whole(b);
   if (to < from) throw UsageError("--seeds " + text + ": the range is empty (B < A)");
@@ -104,7 +110,7 @@ int command_run(const RunArgs& args) {
   apply_overrides(scenario, overrides);
 
   std::vector<std::uint64_t> seeds = scenario.seeds;
-  if (args.seed) seeds = {*args.seed};
+  if (!args.seed.empty()) seeds = {parse_seed("--seed", args.seed)};
   if (!args.seeds.empty()) seeds = parse_seed_range(args.seeds);
   const std::string out = args.out.empty() ? "out/" + scenario.name : args.out;
 
