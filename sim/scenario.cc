@@ -364,6 +364,54 @@ const std::vector<Field>& fields() {
           "share of requests applied whose reply is lost (the caller sees NetworkTimeout)"),
       BOOL("storage", "validation_leaves_guard", s.storage.validation_leaves_guard,
            "a save() failing validation leaves the instance's parallel-save guard set"),
+      NUM("storage", "reply_latency_ms_mean", 0, 60000, s.storage.reply_latency.mean_ms,
+          "mean latency of a reply from the database to the backend"),
+      NUM("storage", "reply_latency_ms_stddev", 0, 60000, s.storage.reply_latency.stddev_ms,
+          "its standard deviation"),
+      Field{
+          "storage", "latency_shape", Type::kString, 0, 0,
+          "the shape of every storage latency: \"lognormal\" or \"exponential\" (stddev unused)",
+          [](Scenario& s, const Value& v) {
+            auto shape = latency_shape_from_string(v.text);
+            if (!shape)
+              return "must be one of \"lognormal\", \"exponential\", not \"" + v.text + "\"";
+            for (LatencyConfig* l :
+                 {&s.storage.request_latency, &s.storage.reply_latency, &s.storage.find_latency,
+                  &s.storage.update_latency, &s.storage.insert_latency, &s.storage.save_latency}) {
+              l->shape = *shape;
+            }
+            return std::string();
+          },
+          [](const Scenario& s) { return toml_string(to_string(s.storage.request_latency.shape)); },
+          "\"lognormal\", \"exponential\""},
+      NUM("storage", "find_ms_mean", 0, 60000, s.storage.find_latency.mean_ms,
+          "the server's mean time for a find"),
+      NUM("storage", "find_ms_stddev", 0, 60000, s.storage.find_latency.stddev_ms,
+          "its standard deviation"),
+      NUM("storage", "update_ms_mean", 0, 60000, s.storage.update_latency.mean_ms,
+          "the server's mean time for an update (findOneAndUpdate, updateOne, upsert)"),
+      NUM("storage", "update_ms_stddev", 0, 60000, s.storage.update_latency.stddev_ms,
+          "its standard deviation"),
+      NUM("storage", "insert_ms_mean", 0, 60000, s.storage.insert_latency.mean_ms,
+          "the server's mean time for an insert"),
+      NUM("storage", "insert_ms_stddev", 0, 60000, s.storage.insert_latency.stddev_ms,
+          "its standard deviation"),
+      NUM("storage", "save_ms_mean", 0, 60000, s.storage.save_latency.mean_ms,
+          "the server's mean time for a document instance's save()"),
+      NUM("storage", "save_ms_stddev", 0, 60000, s.storage.save_latency.stddev_ms,
+          "its standard deviation"),
+      MS("storage", "max_idle_time_ms", 0, 3.6e6, s.storage.max_idle_time_ns,
+         "idle connections beyond min_pool_size close after this long (maxIdleTimeMS)"),
+      NUM("storage", "connect_ms_mean", 0, 60000, s.storage.connect_latency.mean_ms,
+          "mean handshake time of a new pool connection"),
+      NUM("storage", "stall_rate", 0, 1, s.storage.stall_rate,
+          "share of requests that hang before being applied"),
+      NUM("storage", "stall_ms_mean", 0, 3.6e6, s.storage.stall_latency.mean_ms,
+          "mean length of a stall (exponential)"),
+      BOOL("storage", "unique_delivery_index", s.storage.unique_delivery_index,
+           "a unique index on deliveryId stops racing upserts from inserting twice"),
+      BOOL("storage", "upsert_retries_duplicate_key", s.storage.upsert_retries_duplicate_key,
+           "the server retries an upsert that met DuplicateKey as an update (MongoDB 4.2+)"),
 
       NUM("network", "latency_ms_mean", 0, 600000, s.network.latency.mean_ms,
           "mean one-way latency between an app and the server"),
@@ -375,6 +423,12 @@ const std::vector<Field>& fields() {
           "share of requests delivered twice"),
       MS("network", "request_timeout_ms", 1, 3.6e6, s.request_timeout_ns,
          "how long an app waits for a response before it resends"),
+      BOOL("network", "fifo", s.network.fifo,
+           "no message overtakes an earlier one of the same app (off: independent latencies)"),
+      NUM("network", "reorder_rate", 0, 1, s.network.reorder_rate,
+          "share of messages held back so that later ones overtake them (when not fifo)"),
+      NUM("network", "reorder_delay_ms_mean", 0, 600000, s.network.reorder_delay.mean_ms,
+          "mean extra delay of a held-back message"),
 
       ENUM("workload", "kind", "\"burst\", \"routes\"", workload_from, s.workload.kind,
            "burst: requests fired at once; routes: drivers drive whole deliveries"),
@@ -427,6 +481,79 @@ const std::vector<Field>& fields() {
       BOOL("subscribers", "enabled", s.subscribers.enabled,
            "customers, restaurants, the dispatcher and drivers' apps follow the rooms"),
 
+      NUM("city", "block_m", 10, 10000, s.city.block_m, "distance between parallel streets"),
+      INT("city", "arterial_every", 1, 1000, s.city.arterial_every,
+          "every n-th street is an arterial"),
+      NUM("city", "street_speed_mps", 0.5, 100, s.city.street_speed_mps,
+          "speed limit of side streets"),
+      NUM("city", "arterial_speed_mps", 0.5, 100, s.city.arterial_speed_mps,
+          "speed limit of arterials"),
+      NUM("city", "closed_share", 0, 0.9, s.city.closed_share,
+          "share of side-street segments closed to traffic"),
+      Field{"city", "map_seed", Type::kInt, 0, 9.0e18,
+            "draws the closures; the same map for every run seed",
+            [](Scenario& s, const Value& v) {
+              s.city.map_seed = static_cast<std::uint64_t>(v.integer);
+              return std::string();
+            },
+            [](const Scenario& s) {
+              return toml_integer(static_cast<std::int64_t>(s.city.map_seed));
+            }},
+      NUM("city", "gps_noise_m", 0, 10000, s.city.gps_noise_m,
+          "standard deviation of each GPS error component"),
+      NUM("city", "gps_noise_east_m", -1, 10000, s.city.gps_noise_east_m,
+          "east component's deviation (-1: gps_noise_m)"),
+      NUM("city", "gps_noise_north_m", -1, 10000, s.city.gps_noise_north_m,
+          "north component's deviation (-1: gps_noise_m)"),
+      NUM("city", "gps_noise_correlation", -0.99, 0.99, s.city.gps_noise_correlation,
+          "correlation of the east and north errors"),
+
+      NUM("drivers", "speed_share_mean", 0.05, 3, s.motion.speed_share_mean,
+          "a driver's cruise speed as a share of the limit, on average"),
+      NUM("drivers", "speed_share_stddev", 0, 3, s.motion.speed_share_stddev,
+          "its spread between drivers"),
+      NUM("drivers", "accel_mps2", 0.1, 20, s.motion.accel_mps2, "acceleration and braking"),
+      NUM("drivers", "stop_probability", 0, 1, s.motion.stop_probability,
+          "chance of stopping at an intersection"),
+      NUM("drivers", "stop_s_mean", 0, 3600, s.motion.stop_s_mean, "mean length of a stop"),
+      NUM("drivers", "clock_skew_ms_stddev", 0, 3.6e6, s.devices.clock_skew_ms_stddev,
+          "spread of the devices' clock offsets"),
+      NUM("drivers", "clock_drift_ppm_stddev", 0, 1e5, s.devices.clock_drift_ppm_stddev,
+          "spread of the devices' clock rate errors"),
+
+      BOOL("faults_random", "swarm", s.faults_random.swarm,
+           "per seed, switch each rate below off on a coin flip, else draw it in [0, value]"),
+      NUM("faults_random", "server_error_rate", 0, 1, s.faults_random.server_error_rate,
+          "share of storage requests failing with ServerError"),
+      NUM("faults_random", "reply_lost_rate", 0, 1, s.faults_random.reply_lost_rate,
+          "share of storage requests applied whose reply is lost"),
+      NUM("faults_random", "stall_rate", 0, 1, s.faults_random.stall_rate,
+          "share of storage requests that stall"),
+      NUM("faults_random", "stall_ms_mean", 0, 3.6e6, s.faults_random.stall_ms_mean,
+          "mean length of a stall"),
+      NUM("faults_random", "loss_rate", 0, 1, s.faults_random.loss_rate,
+          "share of network messages lost (apps and subscribers)"),
+      NUM("faults_random", "duplicate_rate", 0, 1, s.faults_random.duplicate_rate,
+          "share of network messages delivered twice"),
+      NUM("faults_random", "reorder_rate", 0, 1, s.faults_random.reorder_rate,
+          "share of app messages held back to be overtaken"),
+      NUM("faults_random", "partitions_per_hour", 0, 3600, s.faults_random.partitions_per_hour,
+          "partitions of the whole app network, per hour"),
+      NUM("faults_random", "partition_s_mean", 0, 86400, s.faults_random.partition_s_mean,
+          "mean length of a partition"),
+      NUM("faults_random", "offline_per_driver_hour", 0, 3600,
+          s.faults_random.offline_per_driver_hour, "tunnels per driver per hour"),
+      NUM("faults_random", "offline_s_mean", 0, 86400, s.faults_random.offline_s_mean,
+          "mean length of a tunnel"),
+      NUM("faults_random", "app_restarts_per_driver_hour", 0, 3600,
+          s.faults_random.app_restarts_per_driver_hour, "app restarts per driver per hour"),
+      NUM("faults_random", "app_restart_s_mean", 0, 86400, s.faults_random.app_restart_s_mean,
+          "mean time an app is down"),
+      NUM("faults_random", "clock_jumps_per_driver_hour", 0, 3600,
+          s.faults_random.clock_jumps_per_driver_hour, "device clock jumps per driver per hour"),
+      NUM("faults_random", "clock_jump_s_stddev", 0, 1e6, s.faults_random.clock_jump_s_stddev,
+          "spread of a clock jump"),
+
       Field{"properties", "check", Type::kStringArray, 0, 0,
             "properties to check, or [\"all\"] (`tracksim list properties`)",
             [](Scenario& s, const Value& v) {
@@ -436,6 +563,13 @@ const std::vector<Field>& fields() {
               return std::string();
             },
             [](const Scenario& s) { return toml_strings(s.properties); }},
+      Field{"properties", "require_probes", Type::kStringArray, 0, 0,
+            "probes the run must reach at least once, or it fails (`tracksim list probes`)",
+            [](Scenario& s, const Value& v) {
+              s.require_probes = v.texts;
+              return std::string();
+            },
+            [](const Scenario& s) { return toml_strings(s.require_probes); }},
   };
   return kFields;
 }
@@ -504,6 +638,27 @@ const std::vector<FaultField>& fault_fields() {
          return std::string();
        },
        [](const FaultSpec& f) { return toml_string(f.target); }},
+      {"rate", Type::kNumber, 0, 1, false,
+       "server_errors, reply_loss, message_loss, duplicates: the probability per request or "
+       "message",
+       [](FaultSpec& f, const Value& v) {
+         f.rate = v.number;
+         return std::string();
+       },
+       [](const FaultSpec& f) { return toml_number(f.rate); }},
+      {"factor", Type::kNumber, 1, 1000, false, "latency_spike: the latency multiplier",
+       [](FaultSpec& f, const Value& v) {
+         f.factor = v.number;
+         return std::string();
+       },
+       [](const FaultSpec& f) { return toml_number(f.factor); }},
+      {"amount_s", Type::kNumber, -1e6, 1e6, false,
+       "clock_jump: how far the device clock jumps (negative: back)",
+       [](FaultSpec& f, const Value& v) {
+         f.amount_s = v.number;
+         return std::string();
+       },
+       [](const FaultSpec& f) { return toml_number(f.amount_s); }},
   };
   return kFaultFields;
 }
@@ -761,6 +916,22 @@ const std::vector<FaultKindInfo>& fault_kinds() {
        "the database's primary steps down: every request fails with ServerError"},
       {FaultKind::kOffline, "offline",
        "the app `target` is offline (a tunnel): nothing leaves or reaches it"},
+      {FaultKind::kStorageStall, "storage_stall",
+       "storage requests on the delivery `target` (\"*\": all) hang until the window ends"},
+      {FaultKind::kServerErrors, "server_errors",
+       "storage requests fail with ServerError with probability `rate`"},
+      {FaultKind::kReplyLoss, "reply_loss",
+       "storage requests are applied but their replies lost, with probability `rate`"},
+      {FaultKind::kMessageLoss, "message_loss",
+       "messages of the app `target` (\"*\": all) are lost with probability `rate`"},
+      {FaultKind::kDuplicates, "duplicates",
+       "messages of the app `target` are delivered twice with probability `rate`"},
+      {FaultKind::kLatencySpike, "latency_spike",
+       "storage and network latencies for `target` are multiplied by `factor`"},
+      {FaultKind::kClockJump, "clock_jump",
+       "the device clock of the app `target` jumps by `amount_s` at `at_s`"},
+      {FaultKind::kAppRestart, "app_restart",
+       "the app `target` is down for the window and loses what it held only in memory"},
   };
   return kKinds;
 }

@@ -17,6 +17,9 @@
 #include "model/location_sync.h"
 #include "model/socket_hub.h"
 #include "sim/kernel/simulation.h"
+#include "sim/world/city.h"
+#include "sim/world/driver_motion.h"
+#include "sim/world/faults.h"
 #include "sim/world/network.h"
 #include "sim/world/storage.h"
 #include "sim/world/subscribers.h"
@@ -49,6 +52,14 @@ enum class FaultKind : unsigned char {
   kPartition,        // messages between an app (target, or "*" for all) and the server are lost
   kStorageFailover,  // every storage request fails with ServerError for the window
   kOffline,          // an app (target) is offline: nothing leaves or reaches it
+  kStorageStall,     // storage requests (on delivery target, or all) hang until the window ends
+  kServerErrors,     // storage requests fail with ServerError with probability `rate`
+  kReplyLoss,        // storage writes are applied but their replies lost, with probability `rate`
+  kMessageLoss,      // network messages (of app target, or all) are lost with probability `rate`
+  kDuplicates,       // network messages are delivered twice with probability `rate`
+  kLatencySpike,     // storage and network latencies are multiplied by `factor`
+  kClockJump,        // the device clock of app target jumps by `amount_s` at at_s
+  kAppRestart,       // the app target is down for the window, losing what it held in memory
 };
 std::string_view to_string(FaultKind k);
 
@@ -65,6 +76,9 @@ struct FaultSpec {
   double at_s = 0;
   double duration_s = 0;
   std::string target = "*";
+  double rate = 1;      // kServerErrors, kReplyLoss, kMessageLoss, kDuplicates
+  double factor = 10;   // kLatencySpike
+  double amount_s = 0;  // kClockJump
 };
 
 struct Scenario {
@@ -89,6 +103,14 @@ struct Scenario {
   model::DeliveryStateConfig state_manager;
   model::SocketHubConfig hub;
   SubscriberConfig subscribers;
+  // Probes the run must reach at least once (see probes.h); a run that misses one fails.
+  std::vector<std::string> require_probes;
+  // The world's finer knobs: the city's streets and GPS, the drivers' motion and devices, and
+  // random faults (with swarm testing).
+  CityConfig city;
+  MotionConfig motion;
+  DeviceConfig devices;
+  RandomFaultsConfig faults_random;
 };
 
 // A problem in a scenario file, located; what() is the one line to print.

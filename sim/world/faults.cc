@@ -5,6 +5,10 @@
 #include <cmath>
 
 #include "model/check.h"
+#include "sim/scenario.h"
+#include "sim/world/driver_motion.h"
+#include "sim/world/network.h"
+#include "sim/world/storage.h"
 
 namespace tracksim::sim {
 namespace {
@@ -112,6 +116,142 @@ std::vector<std::pair<Nanos, Nanos>> draw_windows(double per_hour, double mean_s
     at_s += length_s + stream.exponential(gap_s_mean);
   }
   return windows;
+}
+
+// --- Random rates on top of the configured ones --------------------------------------------------
+
+namespace {
+
+// Two independent causes of the same fault.
+double either(double a, double b) {
+  return 1 - (1 - a) * (1 - b);
+}
+
+}  // namespace
+
+void add_random_faults(const RandomFaultsConfig& drawn, StorageConfig& storage) {
+  storage.server_error_rate = either(storage.server_error_rate, drawn.server_error_rate);
+  storage.reply_lost_rate = either(storage.reply_lost_rate, drawn.reply_lost_rate);
+  if (drawn.stall_rate > 0) {
+    storage.stall_rate = either(storage.stall_rate, drawn.stall_rate);
+    storage.stall_latency = LatencyConfig{.mean_ms = drawn.stall_ms_mean,
+                                          .stddev_ms = drawn.stall_ms_mean,
+                                          .shape = LatencyShape::kExponential};
+  }
+}
+
+void add_random_faults(const RandomFaultsConfig& drawn, LinkConfig& link) {
+  link.loss_rate = either(link.loss_rate, drawn.loss_rate);
+  link.duplicate_rate = either(link.duplicate_rate, drawn.duplicate_rate);
+  // A fifo link (a socket) never reorders, whatever the rate says.
+  link.reorder_rate = either(link.reorder_rate, drawn.reorder_rate);
+}
+
+// --- FaultInjector -------------------------------------------------------------------------------
+
+FaultInjector::FaultInjector(Simulation& sim, FaultLog& log, FaultTimeline& timeline,
+                             StorageServer& storage, Network& network, DeviceFleet* devices)
+    : sim_(sim),
+      log_(log),
+      timeline_(timeline),
+      storage_(storage),
+      network_(network),
+      devices_(devices) {}
+
+void FaultInjector::announce(std::string_view kind, const std::string& target, Nanos from_ns,
+                             Nanos until_ns) {
+  sim_.at(std::max(from_ns, sim_.now()),
+          [this, kind = std::string(kind), target, duration = until_ns - from_ns] {
+            log_.injected(kind, target, duration);
+          });
+}
+
+bool FaultInjector::schedule(const FaultSpec& fault) {
+  const Nanos from = seconds_f(fault.at_s);
+  const Nanos until = from + seconds_f(fault.duration_s);
+  const std::string& target = fault.target;
+  auto burst = [&](Burst kind, double value) {
+    timeline_.add(kind, BurstWindow{from, until, target, value});
+  };
+  switch (fault.kind) {
+    case FaultKind::kPartition:
+      network_.add_partition(PartitionWindow{from, until, target});
+      break;
+    case FaultKind::kOffline:
+      network_.add_offline(target, from, until);
+      break;
+    case FaultKind::kStorageFailover:
+      storage_.add_unavailable_window(from, until);
+      break;
+    case FaultKind::kStorageStall:
+      burst(Burst::kStall, 1);
+      break;
+    case FaultKind::kServerErrors:
+      burst(Burst::kServerErrors, fault.rate);
+      break;
+    case FaultKind::kReplyLoss:
+      burst(Burst::kReplyLoss, fault.rate);
+      break;
+    case FaultKind::kMessageLoss:
+      burst(Burst::kMessageLoss, fault.rate);
+      break;
+    case FaultKind::kDuplicates:
+      burst(Burst::kDuplicates, fault.rate);
+      break;
+    case FaultKind::kLatencySpike:
+      burst(Burst::kLatencySpike, fault.factor);
+      break;
+    case FaultKind::kClockJump:
+      if (devices_ == nullptr) return false;
+      devices_->add_clock_jump(target, from, seconds_f(fault.amount_s));
+      break;
+    case FaultKind::kAppRestart:
+      if (devices_ == nullptr) return false;
+      devices_->add_restart(target, from, until - from);
+      break;
+    default:
+      return false;
+  }
+  announce(to_string(fault.kind), target, from, until);
+  return true;
+}
+
+void FaultInjector::schedule_random(const RandomFaultsConfig& drawn, Nanos horizon_ns,
+                                    const std::vector<std::string>& clients) {
+  // The rates this seed runs with (those not off), first, so a trace says which mix it explored.
+  for (const SwarmKnob& knob : swarm_knobs()) {
+    if (drawn.*knob.field == 0) continue;
+    sim_.trace()
+        .event(sim_.now(), "faults.random")
+        .field("knob", knob.name)
+        .field("value", drawn.*knob.field);
+  }
+  RandomStream stream = sim_.stream("faults/windows");
+  for (const auto& [from, until] :
+       draw_windows(drawn.partitions_per_hour, drawn.partition_s_mean, horizon_ns, stream)) {
+    network_.add_partition(PartitionWindow{from, until, "*"});
+    announce("partition", "*", from, until);
+  }
+  for (const std::string& client : clients) {
+    RandomStream device = sim_.stream("faults/device/" + client);
+    for (const auto& [from, until] :
+         draw_windows(drawn.offline_per_driver_hour, drawn.offline_s_mean, horizon_ns, device)) {
+      network_.add_offline(client, from, until);
+      announce("offline", client, from, until);
+    }
+    if (devices_ == nullptr) continue;
+    for (const auto& [from, until] : draw_windows(drawn.app_restarts_per_driver_hour,
+                                                  drawn.app_restart_s_mean, horizon_ns, device)) {
+      devices_->add_restart(client, from, until - from);
+      announce("app_restart", client, from, until);
+    }
+    for (const auto& [from, until] :
+         draw_windows(drawn.clock_jumps_per_driver_hour, 0, horizon_ns, device)) {
+      const Nanos by = seconds_f(device.normal(0, drawn.clock_jump_s_stddev));
+      devices_->add_clock_jump(client, from, by);
+      announce("clock_jump", client, from, until);
+    }
+  }
 }
 
 }  // namespace tracksim::sim

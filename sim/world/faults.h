@@ -36,6 +36,8 @@ class StorageServer;
 class Network;
 class DeviceFleet;
 struct FaultSpec;
+struct StorageConfig;
+struct LinkConfig;
 
 // Scheduled bursts the storage and network models consult per request or message.
 enum class Burst : unsigned char {
@@ -119,6 +121,11 @@ const std::vector<SwarmKnob>& swarm_knobs();
 // The configuration a seed runs with: `configured` itself without swarm; with swarm, each knob
 // off on a coin flip, else uniform in [0, configured value]. Lengths and spreads are not drawn.
 RandomFaultsConfig draw_swarm(const RandomFaultsConfig& configured, std::uint64_t seed);
+
+// Adds the drawn per-request (storage) or per-message (a link: apps' or subscribers') rates to
+// the configured ones, as independent causes.
+void add_random_faults(const RandomFaultsConfig& drawn, StorageConfig& storage);
+void add_random_faults(const RandomFaultsConfig& drawn, LinkConfig& link);
 
 // Windows [from, until) arriving as a Poisson process of `per_hour` within [0, horizon_ns), with
 // exponential lengths of mean `mean_s`, drawn from `stream`.

@@ -82,23 +82,35 @@ Transmission Network::transmit(const std::string& client, const LinkConfig& conf
   const Nanos now = sim_.now();
   fate.dropped_why = cut_reason(client, now);
   if (fate.dropped_why != nullptr) return fate;
-  if (config.loss_rate > 0 && stream.bernoulli(config.loss_rate)) {
+  double loss = config.loss_rate;
+  double duplicate = config.duplicate_rate;
+  double factor = 1;
+  if (timeline_ != nullptr) {
+    loss = timeline_->probability(Burst::kMessageLoss, client, now, loss);
+    duplicate = timeline_->probability(Burst::kDuplicates, client, now, duplicate);
+    factor = timeline_->latency_factor(client, now);
+  }
+  if (loss > 0 && stream.bernoulli(loss)) {
     fate.dropped_why = "loss";
+    if (fault_log_ != nullptr) fault_log_->injected("message_lost", client);
     return fate;
   }
-  const int copies = config.duplicate_rate > 0 && stream.bernoulli(config.duplicate_rate) ? 2 : 1;
+  const int copies = duplicate > 0 && stream.bernoulli(duplicate) ? 2 : 1;
   for (int copy = 0; copy < copies; ++copy) {
-    Nanos arrival = now + draw_latency(stream, config.latency);
+    Nanos latency = draw_latency(stream, config.latency);
+    if (factor != 1) latency = static_cast<Nanos>(static_cast<double>(latency) * factor);
+    Nanos arrival = now + latency;
     if (config.fifo) {
       arrival = std::max(arrival, fifo_floor_ns);
       fifo_floor_ns = arrival;
     } else if (config.reorder_rate > 0 && stream.bernoulli(config.reorder_rate)) {
-      arrival += draw_latency(stream, config.reorder_delay);
-      sim_.trace().event(now, "net.hold_back").field("client", client).field("until", arrival);
+      const Nanos held = draw_latency(stream, config.reorder_delay);
+      arrival += held;
+      if (fault_log_ != nullptr) fault_log_->injected("message_held_back", client, held);
     }
     fate.arrivals_ns.push_back(arrival);
   }
-  if (copies > 1) sim_.trace().event(now, "net.duplicate").field("client", client);
+  if (copies > 1 && fault_log_ != nullptr) fault_log_->injected("message_duplicated", client);
   return fate;
 }
 

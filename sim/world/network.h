@@ -93,6 +93,12 @@ class Network {
   Network(Simulation& sim, LinkConfig config) : sim_(sim), config_(std::move(config)) {}
 
   const LinkConfig& config() const { return config_; }
+  // Scheduled bursts (message loss, duplicates, latency spikes) to honour, and where injected
+  // faults are counted; both optional and must outlive the run.
+  void attach_faults(const FaultTimeline* timeline, FaultLog* log) {
+    timeline_ = timeline;
+    fault_log_ = log;
+  }
 
   // The network between `window.client` and the server is cut for the window.
   void add_partition(PartitionWindow window);
@@ -133,6 +139,8 @@ class Network {
 
   Simulation& sim_;
   LinkConfig config_;
+  const FaultTimeline* timeline_ = nullptr;
+  FaultLog* fault_log_ = nullptr;
   std::vector<Window> windows_;
   std::map<std::uint64_t, WatcherEntry> watchers_;  // by handle, so notification order is stable
   std::uint64_t last_handle_ = 0;

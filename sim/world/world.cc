@@ -6,6 +6,8 @@
 #include "model/backend.h"
 #include "model/monitoring.h"
 #include "sim/world/city.h"
+#include "sim/world/driver_motion.h"
+#include "sim/world/faults.h"
 #include "sim/world/network.h"
 #include "sim/world/probes.h"
 #include "sim/world/storage.h"
@@ -125,8 +127,21 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   sim.trace().capture_line(options.capture_line);
 
   Probes probes(&sim);
-  StorageServer storage(sim, scenario.storage, result.history, probes);
-  City city(CityConfig{.size_km = scenario.workload.city_size_km});
+  // Random faults: with swarm testing, this seed's rates are drawn first.
+  const RandomFaultsConfig random_faults = draw_swarm(scenario.faults_random, options.seed);
+  StorageConfig storage_config = scenario.storage;
+  add_random_faults(random_faults, storage_config);
+  LinkConfig app_network = scenario.network;
+  add_random_faults(random_faults, app_network);
+  LinkConfig subscriber_link = scenario.subscribers.link;
+  add_random_faults(random_faults, subscriber_link);
+  FaultLog fault_log(sim, result.history);
+  FaultTimeline fault_timeline;
+  StorageServer storage(sim, storage_config, result.history, probes);
+  storage.attach_faults(&fault_timeline, &fault_log);
+  CityConfig city_config = scenario.city;
+  city_config.size_km = scenario.workload.city_size_km;
+  City city(city_config);
 
   // The backend, on its ports.
   SimClock clock(sim);
@@ -153,10 +168,12 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
 
   RecordingBackend recording(*backend, sim, result.history);
   ApiServer server(sim, recording);
-  Network network(sim, scenario.network);
+  Network network(sim, app_network);
+  network.attach_faults(&fault_timeline, &fault_log);
+  DeviceFleet devices(sim, &network, scenario.devices);
   Workload workload(sim, result.history, scenario, city, network, server);
   workload.set_probes(&probes);
-  realtime.attach(network, scenario.subscribers.link);
+  realtime.attach(network, subscriber_link);
   if (realtime.subscribers() != nullptr) workload.add_subscribers(*realtime.subscribers());
 
   std::map<std::string, model::DeliveryTracking> initial;
@@ -166,32 +183,13 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   }
   result.history.set_initial_documents(std::move(initial));
 
-  for (const FaultSpec& fault : scenario.faults) {
-    const Nanos from = seconds_f(fault.at_s);
-    const Nanos until = from + seconds_f(fault.duration_s);
-    result.history.add_fault(FaultRecord{.time_ns = from,
-                                         .kind = std::string(to_string(fault.kind)),
-                                         .target = fault.target,
-                                         .duration_ns = until - from});
-    switch (fault.kind) {
-      case FaultKind::kPartition:
-        network.add_partition(PartitionWindow{from, until, fault.target});
-        break;
-      case FaultKind::kStorageFailover:
-        storage.add_unavailable_window(from, until);
-        break;
-      case FaultKind::kOffline:
-        network.add_offline(fault.target, from, until);
-        break;
-    }
-    sim.at(from, [&sim, fault] {
-      sim.trace()
-          .event(sim.now(), "fault")
-          .field("kind", to_string(fault.kind))
-          .field("target", fault.target)
-          .field("duration_s", fault.duration_s);
-    });
-  }
+  FaultInjector injector(sim, fault_log, fault_timeline, storage, network, &devices);
+  for (const FaultSpec& fault : scenario.faults)
+    injector.schedule(fault);
+  std::vector<std::string> drivers;
+  for (int d = 1; d <= scenario.workload.drivers; ++d)
+    drivers.push_back("driver-" + std::to_string(d));
+  injector.schedule_random(random_faults, seconds_f(scenario.duration_s), drivers);
 
   storage.start();
   workload.start();
@@ -201,6 +199,9 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   realtime.record_end();
   result.history.set_final_documents(storage.documents());
   result.probes = probes.counts();
+  result.faults_injected = fault_log.counts();
+  result.random_faults = random_faults;
+  result.pool = storage.pool_stats();
   result.digest = sim.trace().digest();
   result.trace_lines = sim.trace().line_count();
   result.line_hashes = sim.trace().line_hashes();

@@ -48,6 +48,11 @@ struct WorldResult {
   std::string monitoring_report;  // the backend's own monitoring, when it has one
   // Set when the scenario enables monitoring; properties compare it with the history.
   std::optional<MonitoringSnapshot> monitoring;
+  // Injected faults by kind, the random fault rates this seed ran with (drawn, with swarm
+  // testing), and how the storage connection pool was used.
+  std::map<std::string, std::uint64_t, std::less<>> faults_injected;
+  RandomFaultsConfig random_faults;
+  PoolStats pool;
 };
 
 WorldResult run_world(const Scenario& scenario, const WorldOptions& options);
