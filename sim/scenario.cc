@@ -932,6 +932,10 @@ const std::vector<FaultKindInfo>& fault_kinds() {
        "the device clock of the app `target` jumps by `amount_s` at `at_s`"},
       {FaultKind::kAppRestart, "app_restart",
        "the app `target` is down for the window and loses what it held only in memory"},
+      {FaultKind::kLockHolderPause, "lock_holder_pause",
+       "from `at_s` on, the next request handler to take the operationLock of the delivery "
+       "`target` (\"*\": any) stalls for `duration_s` before its next write, as in a long GC "
+       "pause; the lease runs on meanwhile"},
   };
   return kKinds;
 }

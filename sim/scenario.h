@@ -60,6 +60,7 @@ enum class FaultKind : unsigned char {
   kLatencySpike,     // storage and network latencies are multiplied by `factor`
   kClockJump,        // the device clock of app target jumps by `amount_s` at at_s
   kAppRestart,       // the app target is down for the window, losing what it held in memory
+  kLockHolderPause,  // the next handler to take a lock (on target, or any) stalls duration_s
 };
 std::string_view to_string(FaultKind k);
 
