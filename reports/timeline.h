@@ -5,8 +5,10 @@
 //! Lock leases are reconstructed from the commits alone: every write records the operationLock
 //! owner and expiry before and after it, so a lease starts at the write that set an owner and
 //! ends at the next write that changed the lock, or at its expiry when nothing touched it first.
-//! Times are virtual milliseconds from the start of the run. Left out: the server's side of each
-//! request and storage calls that changed nothing (the history does not record them).
+//! Times are virtual milliseconds from the start of the run.
+//!
+//! TODO(timeline): draw each server request and store call inside its operation's bar; the
+//! history records both, but the lanes show only what the client saw and what was committed.
 #pragma once
 
 #include <cstdint>
