@@ -182,9 +182,104 @@ void HistoryRecorder::on_location_dropped(const model::QueuedLocation& update,
 
 // --- DriverApp -----------------------------------------------------------------------------------
 
+// One run of the app: its services, on ports that end its tasks once it is killed. A task resumes
+// only from a wait on one of these ports, so checking there is enough: a dead app never writes to
+// the phone's storage or sends anything again.
+struct DriverApp::Instance {
+  void check() const {
+    if (killed) throw AppKilled{};
+  }
+
+  class Transport final : public model::Transport {
+   public:
+    Transport(Instance& app, model::Transport& inner) : app_(app), inner_(inner) {}
+    std::optional<ApiResponse> call(const ApiRequest& request, Nanos timeout_ns) override {
+      app_.check();
+      std::optional<ApiResponse> reply = inner_.call(request, timeout_ns);
+      app_.check();  // a reply to a dead app is lost with it
+      return reply;
+    }
+
+   private:
+    Instance& app_;
+    model::Transport& inner_;
+  };
+
+  class Sleeper final : public model::Sleeper {
+   public:
+    Sleeper(Instance& app, model::Sleeper& inner) : app_(app), inner_(inner) {}
+    void sleep_for(Nanos duration_ns) override {
+      app_.check();
+      inner_.sleep_for(duration_ns);
+      app_.check();
+    }
+
+   private:
+    Instance& app_;
+    model::Sleeper& inner_;
+  };
+
+  class Signal final : public model::Signal {
+   public:
+    Signal(Instance& app, std::unique_ptr<model::Signal> inner)
+        : app_(app), inner_(std::move(inner)) {
+      app_.signals_live.push_back(this);
+    }
+    ~Signal() override {
+      auto& live = app_.signals_live;
+      live.erase(std::find(live.begin(), live.end(), this));
+    }
+    void notify() override { inner_->notify(); }
+    void wait() override {
+      app_.check();
+      inner_->wait();
+      app_.check();
+    }
+
+   private:
+    Instance& app_;
+    std::unique_ptr<model::Signal> inner_;
+  };
+
+  class Signals final : public model::SignalFactory {
+   public:
+    Signals(Instance& app, model::SignalFactory& inner) : app_(app), inner_(inner) {}
+    std::unique_ptr<model::Signal> make_signal() override {
+      return std::make_unique<Signal>(app_, inner_.make_signal());
+    }
+
+   private:
+    Instance& app_;
+    model::SignalFactory& inner_;
+  };
+
+  Instance(model::Transport& transport, model::Sleeper& sleeper, model::SignalFactory& signals)
+      : transport_port(*this, transport),
+        sleeper_port(*this, sleeper),
+        signals_port(*this, signals) {}
+
+  // Kernel context: marks the app dead and wakes its tasks waiting on a signal, which then end.
+  void kill() {
+    killed = true;
+    const std::vector<Signal*> waiting = signals_live;
+    for (Signal* signal : waiting)
+      signal->notify();
+  }
+
+  bool killed = false;
+  std::vector<Signal*> signals_live;
+  Transport transport_port;
+  Sleeper sleeper_port;
+  Signals signals_port;
+  std::unique_ptr<model::LocationSyncService> sync;
+  std::unique_ptr<model::DeliveryStateManager> manager;
+};
+
 DriverApp::DriverApp(Simulation& sim, History& history, Network& network, ApiServer& server,
                      const Scenario& scenario, std::string driver, model::Probes* probes)
     : sim_(sim),
+      scenario_(scenario),
+      probes_(probes),
       driver_(std::move(driver)),
       link_(sim, network, server, driver_),
       connectivity_(sim, network, link_),
@@ -193,45 +288,110 @@ DriverApp::DriverApp(Simulation& sim, History& history, Network& network, ApiSer
       sleeper_(sim),
       random_(sim.stream("app/" + driver_)),
       recorder_(sim, history, driver_) {
+  launch();
+}
+
+DriverApp::~DriverApp() = default;
+
+void DriverApp::launch() {
+  assert(instance_ == nullptr);
+  auto app = std::make_unique<Instance>(link_, sleeper_, signals_);
   const model::ClientPorts ports{.clock = &clock_,
-                                 .sleeper = &sleeper_,
+                                 .sleeper = &app->sleeper_port,
                                  .random = &random_,
-                                 .transport = &link_,
+                                 .transport = &app->transport_port,
                                  .storage = &storage_,
                                  .connectivity = &connectivity_,
-                                 .signals = &signals_,
+                                 .signals = &app->signals_port,
                                  .listener = &recorder_,
-                                 .probes = probes};
-  model::LocationSyncConfig sync_config = scenario.location_sync;
-  sync_config.request_timeout_ns = scenario.request_timeout_ns;
-  model::DeliveryStateConfig state_config = scenario.state_manager;
-  state_config.request_timeout_ns = scenario.request_timeout_ns;
-  sync_ = std::make_unique<model::LocationSyncService>(sync_config, ports, driver_);
-  manager_ = std::make_unique<model::DeliveryStateManager>(state_config, ports, driver_);
+                                 .probes = probes_};
+  model::LocationSyncConfig sync_config = scenario_.location_sync;
+  sync_config.request_timeout_ns = scenario_.request_timeout_ns;
+  model::DeliveryStateConfig state_config = scenario_.state_manager;
+  state_config.request_timeout_ns = scenario_.request_timeout_ns;
+  app->sync = std::make_unique<model::LocationSyncService>(sync_config, ports, driver_);
+  app->manager = std::make_unique<model::DeliveryStateManager>(state_config, ports, driver_);
 
   // The app learns the delivery's state from its own replies, and sends the positions it has
   // queued before each status change, so a closing status never overtakes them.
-  sync_->on_document = [this](const model::DeliveryTracking& doc) {
-    manager_->observe_server_state(doc.id, doc.status, doc.version);
+  Instance* self = app.get();
+  self->sync->on_document = [self](const model::DeliveryTracking& doc) {
+    self->manager->observe_server_state(doc.id, doc.status, doc.version);
   };
-  manager_->before_send = [this] { sync_->flush(); };
+  self->manager->before_send = [self] { self->sync->flush(); };
+  if (stopping_) self->sync->stop();
+  instance_ = std::move(app);
+  ++launches_;
 }
 
 void DriverApp::start(Nanos until_ns) {
+  until_ns_ = until_ns;
+  Instance* app = instance_.get();
+  assert(app != nullptr);
   sim_.spawn(
-      driver_ + "/sync", [this, until_ns] { sync_->run(until_ns); }, /*daemon=*/true);
+      driver_ + "/sync",
+      [app, until_ns] {
+        try {
+          app->sync->run(until_ns);
+        } catch (const AppKilled&) {
+          // The app died; its successor runs its own loop.
+        }
+      },
+      /*daemon=*/true);
+}
+
+void DriverApp::stop() {
+  stopping_ = true;
+  if (instance_ != nullptr) instance_->sync->stop();
+}
+
+void DriverApp::kill() {
+  if (instance_ == nullptr) return;
+  sim_.trace().event(sim_.now(), "app.down").field("client", driver_);
+  instance_->kill();
+  killed_.push_back(std::move(instance_));
+}
+
+void DriverApp::relaunch() {
+  if (instance_ != nullptr) return;
+  sim_.trace().event(sim_.now(), "app.up").field("client", driver_);
+  launch();
+  start(until_ns_);
+  // What the last run left queued goes out without waiting for the next tap.
+  Instance* app = instance_.get();
+  sim_.spawn(
+      driver_ + "/resume",
+      [app] {
+        try {
+          app->manager->process();
+        } catch (const AppKilled&) {
+          // Killed again before it was done; the next run resumes it.
+        }
+      },
+      /*daemon=*/true);
+}
+
+model::LocationSyncService& DriverApp::sync() {
+  assert(instance_ != nullptr);
+  return *instance_->sync;
+}
+
+model::DeliveryStateManager& DriverApp::manager() {
+  assert(instance_ != nullptr);
+  return *instance_->manager;
 }
 
 bool DriverApp::begin(const std::string& delivery_id) {
-  if (manager_->start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok()) return true;
+  model::DeliveryStateManager& states = manager();
+  if (states.start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok()) return true;
   // Changes of the last delivery are still queued: send them first.
-  manager_->process();
-  return manager_->start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok();
+  states.process();
+  return states.start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok();
 }
 
 void DriverApp::heard(const model::RoomEvent& event) {
-  if (event.kind == model::RoomEvent::Kind::kFailure) return;
-  manager_->observe_server_state(event.delivery_id, event.status, event.version);
+  if (instance_ == nullptr || event.kind == model::RoomEvent::Kind::kFailure) return;
+  instance_->manager->observe_server_state(event.delivery_id, event.status, event.version);
 }
 
 // --- Workload ------------------------------------------------------------------------------------
@@ -300,6 +460,20 @@ void Workload::add_subscribers(Subscribers& subscribers) {
     }
     subscribers.add(driver, driver, SubscriberRole::kDriver, ids, std::move(hook));
   }
+}
+
+void Workload::set_devices(DeviceFleet* devices) {
+  devices_ = devices;
+  if (devices_ == nullptr) return;
+  devices_->on_restart([this](const std::string& client, bool up) {
+    DriverApp* driver_app = app(client);
+    if (driver_app == nullptr) return;
+    if (up) {
+      driver_app->relaunch();
+    } else {
+      driver_app->kill();
+    }
+  });
 }
 
 AppLink* Workload::link(const std::string& client) {
@@ -418,29 +592,50 @@ void Workload::start_routes() {
 
 void Workload::drive(DriverApp& app, std::vector<PlannedDelivery> deliveries) {
   const WorkloadConfig& w = scenario_.workload;
-  RandomStream stream = sim_.stream("driver/" + app.driver());
+  const std::string& driver = app.driver();
+  RandomStream stream = sim_.stream("driver/" + driver);
   const Nanos end = seconds_f(scenario_.duration_s);
+  const Nanos horizon = seconds_f(scenario_.duration_s + scenario_.drain_s);
   const Nanos interval = seconds_f(w.location_interval_s);
   const double speed_mps = std::max(0.5, stream.normal(w.speed_mps_mean, w.speed_mps_mean / 5));
-  // The phone's clock runs a fixed offset from true time.
+  // Without a device fleet the phone's clock runs a fixed offset from true time.
   const Nanos skew = millis_f(stream.normal(0, 500));
+  auto device_time = [&] {
+    return devices_ != nullptr ? devices_->device_time(driver, sim_.now()) : sim_.now() + skew;
+  };
   Point position = deliveries.empty() ? Point{} : deliveries.front().pickup;
-  model::DeliveryStateManager& manager = app.manager();
 
   for (const PlannedDelivery& delivery : deliveries) {
     if (sim_.now() >= end) break;
-    if (!app.begin(delivery.id)) break;
+    // The driver waits for a restarting app before taking on the next delivery.
+    while (!app.up() && sim_.now() < horizon)
+      sim_.sleep_for(seconds(1));
+    bool began = false;
+    try {
+      began = app.up() && app.begin(delivery.id);
+    } catch (const AppKilled&) {
+      // Died while sending the last delivery's changes; the relaunched app resumes them.
+    }
+    if (!began) break;
+
     // Ended on the server (delivered, or cancelled by the dispatcher) as far as the app knows.
-    auto over = [&] { return model::is_terminal(manager.status()); };
+    auto over = [&] { return app.up() && model::is_terminal(app.manager().status()); };
     // A tap that failed for a passing reason is tapped again after a moment, as a driver would;
     // a refusal on the phone (the delivery moved on without this step) or a change kept for
-    // later (the app sends it once it can) needs nothing more.
+    // later (the app sends it once it can) needs nothing more. While the app is down, or if it
+    // dies under the driver's finger, the tap is lost: what the app had queued it resumes.
     auto tap = [&](DeliveryStatus target) {
-      for (int attempt = 0; attempt < kTapAttempts && !over(); ++attempt) {
-        const auto result =
-            manager.update_delivery_status(target, std::string(model::to_string(target)));
-        if (!result.ok() || result.value().success || result.value().kept_for_later) return;
-        if (!model::is_transient(result.value().error_class)) return;
+      for (int attempt = 0; attempt < kTapAttempts && app.up() && !over(); ++attempt) {
+        bool again = false;
+        try {
+          const auto result =
+              app.manager().update_delivery_status(target, std::string(model::to_string(target)));
+          again = result.ok() && !result.value().success && !result.value().kept_for_later &&
+                  model::is_transient(result.value().error_class);
+        } catch (const AppKilled&) {
+          return;
+        }
+        if (!again) return;
         sim_.sleep_for(kTapAgainAfter);
       }
     };
@@ -451,8 +646,11 @@ void Workload::drive(DriverApp& app, std::vector<PlannedDelivery> deliveries) {
         sim_.sleep_for(interval);
         travelled += speed_mps * to_seconds(interval);
         position = route.at(travelled);
-        const model::Location seen = city_.observe(position, sim_.now() + skew, stream);
-        app.sync().queue_location_update(delivery.id, seen, model::LocationPriority::kNormal);
+        const model::Location seen = city_.observe(position, device_time(), stream);
+        // A dead app observes nothing; queueing never waits, so it cannot die halfway.
+        if (app.up()) {
+          app.sync().queue_location_update(delivery.id, seen, model::LocationPriority::kNormal);
+        }
       }
     };
 

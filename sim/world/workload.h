@@ -18,9 +18,12 @@
 //! Every operation is recorded in the History with its invocation, completion and attempts: the
 //! Client records its own; the app's services report to a HistoryRecorder, which also records
 //! every position the app queued and the batch that carried it.
-//! Left out: app restarts during a run (the services survive them in unit tests).
-//! TODO(app-restart): restart a driver's app on the fault timeline's schedule, recreating its
-//! services on the same PhoneStorage, once the fault injector exposes restarts to the workload.
+//! The GPS stamps positions with the phone's own clock (skew, drift and jumps, from the
+//! DeviceFleet), and an app restart from the fault timeline kills the app and relaunches it from
+//! the phone's storage.
+//! Left out: the human noticing that a tap was lost in a restart (the app resumes what it kept).
+//! TODO(motion): drivers move at a constant speed drawn around workload.speed_mps_mean; driving
+//! by plan_trip's speed profiles ([drivers]) needs the two speed knobs of the scenario reconciled.
 #pragma once
 
 #include <map>
@@ -34,6 +37,7 @@
 #include "sim/kernel/simulation.h"
 #include "sim/scenario.h"
 #include "sim/world/city.h"
+#include "sim/world/driver_motion.h"
 #include "sim/world/history.h"
 #include "sim/world/network.h"
 #include "sim/world/phone.h"
@@ -86,28 +90,52 @@ class HistoryRecorder final : public model::ClientListener {
   std::map<std::string, std::uint64_t> positions_;   // by update id
 };
 
-// A driver's phone with the app running on it.
+// Thrown out of a wait of the app's services when the app was killed (an app restart), so the
+// tasks of the dead app end; caught at the top of each task, never inside model code.
+struct AppKilled {};
+
+// A driver's phone with the app on it. The phone (its storage, link and network) lasts the whole
+// run; the app is one Instance at a time: its services and the ports they wait on. kill() ends the
+// running instance: every task waiting inside it gets AppKilled when its wait returns (waits on a
+// signal are woken at once). relaunch() starts a new instance from what the phone's storage kept,
+// with a fresh sync loop and a task that resumes the status changes left queued.
 class DriverApp {
  public:
   DriverApp(Simulation& sim, History& history, Network& network, ApiServer& server,
             const Scenario& scenario, std::string driver, model::Probes* probes);
+  ~DriverApp();
   DriverApp(const DriverApp&) = delete;
   DriverApp& operator=(const DriverApp&) = delete;
 
   // Spawns the sync loop, which runs until `until_ns` or until stop() once its queue is empty.
   void start(Nanos until_ns);
-  void stop() { sync_->stop(); }
+  void stop();
+  bool up() const { return instance_ != nullptr; }
+  // The app goes down (kernel context).
+  void kill();
+  // The app comes back, from the phone's storage (kernel context).
+  void relaunch();
+
   // Takes on the next delivery; false when changes of the last one could not be sent.
+  // Throws AppKilled, as every call into the services may.
   bool begin(const std::string& delivery_id);
   // The server's state as the room told it (kernel context: must not wait).
   void heard(const model::RoomEvent& event);
 
-  model::LocationSyncService& sync() { return *sync_; }
-  model::DeliveryStateManager& manager() { return *manager_; }
+  // REQUIRES: up().
+  model::LocationSyncService& sync();
+  model::DeliveryStateManager& manager();
   const std::string& driver() const { return driver_; }
+  int launches() const { return launches_; }
 
  private:
+  struct Instance;
+
+  void launch();
+
   Simulation& sim_;
+  const Scenario& scenario_;
+  model::Probes* probes_;
   std::string driver_;
   PhoneStorage storage_;
   AppLink link_;
@@ -117,8 +145,12 @@ class DriverApp {
   SimSleeper sleeper_;
   RandomStream random_;
   HistoryRecorder recorder_;
-  std::unique_ptr<model::LocationSyncService> sync_;
-  std::unique_ptr<model::DeliveryStateManager> manager_;
+  std::unique_ptr<Instance> instance_;
+  // Killed instances stay until the run ends: their tasks may still be waiting to notice.
+  std::vector<std::unique_ptr<Instance>> killed_;
+  Nanos until_ns_ = 0;
+  bool stopping_ = false;
+  int launches_ = 0;
 };
 
 // A delivery as the workload plans it: where it starts and ends, and who drives it.
@@ -142,6 +174,9 @@ class Workload {
   void add_subscribers(Subscribers& subscribers);
   // Where the apps' services count their rare paths; set before add_subscribers() and start().
   void set_probes(model::Probes* probes) { probes_ = probes; }
+  // The phones' clocks and app restarts; set before start(). Without it, each phone's clock
+  // has a fixed skew and apps never restart.
+  void set_devices(DeviceFleet* devices);
   // Spawns every actor of the workload.
   void start();
   AppLink* link(const std::string& client);
@@ -162,6 +197,7 @@ class Workload {
   Network& network_;
   ApiServer& server_;
   model::Probes* probes_ = nullptr;
+  DeviceFleet* devices_ = nullptr;
   std::vector<PlannedDelivery> deliveries_;
   std::map<std::string, std::unique_ptr<AppLink>> links_;
   std::map<std::string, std::unique_ptr<Client>> clients_;

@@ -173,6 +173,7 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   DeviceFleet devices(sim, &network, scenario.devices);
   Workload workload(sim, result.history, scenario, city, network, server);
   workload.set_probes(&probes);
+  workload.set_devices(&devices);
   realtime.attach(network, subscriber_link);
   if (realtime.subscribers() != nullptr) workload.add_subscribers(*realtime.subscribers());
 
