@@ -30,7 +30,9 @@ std::vector<std::uint64_t> ops_of(const HistoryIndex& index, const std::string& 
 
 // Whether storage fails or loses requests at random, so a lock may leak by no fault of the code.
 bool storage_faults_at_random(const Scenario& scenario) {
-  return scenario.storage.server_error_rate > 0 || scenario.storage.reply_lost_rate > 0;
+  const sim::RandomFaultsConfig& drawn = scenario.faults_random;
+  return scenario.storage.server_error_rate > 0 || scenario.storage.reply_lost_rate > 0 ||
+         drawn.server_error_rate > 0 || drawn.reply_lost_rate > 0 || drawn.stall_rate > 0;
 }
 
 // Whether [from, until] meets a scheduled fault window.
