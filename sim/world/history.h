@@ -188,9 +188,7 @@ class History {
     queued_positions_.push_back(std::move(p));
     return queued_positions_.back().index;
   }
-  QueuedPositionRecord& queued_position(std::uint64_t index) {
-    return queued_positions_.at(index);
-  }
+  QueuedPositionRecord& queued_position(std::uint64_t index) { return queued_positions_.at(index); }
   const std::vector<QueuedPositionRecord>& queued_positions() const { return queued_positions_; }
   void add_subscription_at_end(SubscriptionAtEnd s) {
     subscriptions_at_end_.push_back(std::move(s));
