@@ -8,6 +8,7 @@
 #include "sim/world/city.h"
 #include "sim/world/driver_motion.h"
 #include "sim/world/faults.h"
+#include "sim/world/lock_holder_pause.h"
 #include "sim/world/network.h"
 #include "sim/world/probes.h"
 #include "sim/world/storage.h"
@@ -149,13 +150,19 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   RandomStream backend_random = sim.stream("backend");
   StoreClient store(storage, "api");
   RecordingStore recorded_store(store, sim, result.history);
+  // A handler stalling while it holds the operationLock (lock_holder_pause) stalls at this port.
+  LockHolderPause pausing_store(sim, recorded_store, probes, fault_log);
+  for (const FaultSpec& fault : scenario.faults) {
+    if (fault.kind != FaultKind::kLockHolderPause) continue;
+    pausing_store.add(seconds_f(fault.at_s), seconds_f(fault.duration_s), fault.target);
+  }
   model::Monitoring monitoring(clock);
   // The socket hub and its subscribers; it gets the network once that exists.
   RealtimeServer realtime(sim, result.history, probes, scenario.hub, scenario.subscribers);
   model::BackendPorts ports{.clock = &clock,
                             .sleeper = &sleeper,
                             .random = &backend_random,
-                            .store = &recorded_store,
+                            .store = &pausing_store,
                             .broadcaster = &realtime,
                             .monitoring = &monitoring,
                             .probes = &probes};
