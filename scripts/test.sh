@@ -28,8 +28,8 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTRACKSIM_WERROR=ON 
   -DTRACKSIM_SANITIZE=ON -DTRACKSIM_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 # Boost.Context switches stacks without telling ASan (Debian's build has no fiber-switch
-# annotations), so ASan's stack-use-after-return and its detection of stack overflows by stack
-# bounds would misreport; both are turned off. Heap, leak-free and UB checks stay on.
+# annotations), so ASan's stack-use-after-return would misreport and is turned off here, as is
+# use-after-scope at compile time (see CMakeLists.txt). Heap, leak and UB checks stay on.
 export ASAN_OPTIONS=detect_stack_use_after_return=0:detect_leaks=1:check_initialization_order=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # At -O0 under the sanitizers a simulation runs ten to twenty times slower, so the RapidCheck
