@@ -7,6 +7,7 @@
 
 #include "model/check.h"
 #include "properties/checks.h"
+#include "sim/world/probes.h"
 
 namespace tracksim::properties {
 namespace checks {
@@ -132,6 +133,15 @@ const std::vector<Entry>& entries() {
         "a request timeout have passed) every new operation succeeds, gets a verdict, or loses "
         "to contention, never a timeout or a server error"},
        checks::liveness_after_faults},
+      {{"required_probes_reached",
+        "every probe the scenario lists in [properties] require_probes was reached at least once "
+        "(a scenario meant to exercise a rare path really did)"},
+       [](const sim::Scenario& scenario, const sim::WorldResult& world) {
+         checks::Verdict verdict("required_probes_reached");
+         for (const std::string& name : sim::missing_probes(scenario.require_probes, world.probes))
+           verdict.violated({"probe " + name + " was never reached", {}, {}});
+         return verdict.take();
+       }},
   };
   return kEntries;
 }

@@ -141,9 +141,11 @@ void add_random_faults(const RandomFaultsConfig& drawn, StorageConfig& storage) 
 }
 
 void add_random_faults(const RandomFaultsConfig& drawn, LinkConfig& link) {
+  // A fifo link is one TCP stream (a socket): it neither loses, duplicates nor reorders single
+  // messages; it loses what is in flight when it disconnects, which partitions and tunnels do.
+  if (link.fifo) return;
   link.loss_rate = either(link.loss_rate, drawn.loss_rate);
   link.duplicate_rate = either(link.duplicate_rate, drawn.duplicate_rate);
-  // A fifo link (a socket) never reorders, whatever the rate says.
   link.reorder_rate = either(link.reorder_rate, drawn.reorder_rate);
 }
 

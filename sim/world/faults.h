@@ -122,8 +122,8 @@ const std::vector<SwarmKnob>& swarm_knobs();
 // off on a coin flip, else uniform in [0, configured value]. Lengths and spreads are not drawn.
 RandomFaultsConfig draw_swarm(const RandomFaultsConfig& configured, std::uint64_t seed);
 
-// Adds the drawn per-request (storage) or per-message (a link: apps' or subscribers') rates to
-// the configured ones, as independent causes.
+// Adds the drawn per-request (storage) or per-message (a link that is not fifo) rates to the
+// configured ones, as independent causes.
 void add_random_faults(const RandomFaultsConfig& drawn, StorageConfig& storage);
 void add_random_faults(const RandomFaultsConfig& drawn, LinkConfig& link);
 
