@@ -7,6 +7,7 @@
 #include "apps/cli.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -43,7 +44,9 @@ Outcome tracksim(std::vector<std::string> args) {
 }
 
 fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "tracksim-cli-test" / name;
+  // One folder per test process: CTest runs each test in its own process, in parallel.
+  const fs::path dir =
+      fs::temp_directory_path() / ("tracksim-cli-test-" + std::to_string(::getpid())) / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
