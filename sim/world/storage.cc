@@ -434,7 +434,6 @@ model::Result<T> StoreClient::request(const char* op, const std::string& id,
 
   auto reply = make_reply<model::Result<T>>();
   StorageServer& server = server_;
-  const std::string client = name_;
   auto send_back = [&sim, reply, back](model::Result<T> result) {
     sim.after(back, [reply, result = std::move(result)]() mutable {
       if (!reply->answered()) reply->set(std::move(result));
