@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 #include "properties/checks.h"
@@ -172,14 +173,19 @@ PropertyResult lock_released_by_holder(const Scenario& scenario, const World& wo
   if (storage_faults_at_random(scenario)) return verdict.take();
   const HistoryIndex index(world.history);
   const auto& requests = world.history.server_requests();
+  // The requests of each operation id, so that finding siblings costs their number, not all
+  // requests' (a long run has hundreds of thousands).
+  std::map<std::string_view, std::vector<const sim::ServerRequestRecord*>> by_operation;
+  for (const sim::ServerRequestRecord& r : requests)
+    by_operation[r.operation_id].push_back(&r);
 
   for (const sim::ServerRequestRecord& r : requests) {
     if (overlaps_fault(world, r.start_ns, r.end_ns)) continue;
     // Another handler of the same operation still at work holds the lock under the same name.
-    const bool sibling_in_flight =
-        std::any_of(requests.begin(), requests.end(), [&](const sim::ServerRequestRecord& o) {
-          return o.index != r.index && o.operation_id == r.operation_id && o.start_ns <= r.end_ns &&
-                 o.end_ns > r.end_ns;
+    const auto& same_operation = by_operation.at(r.operation_id);
+    const bool sibling_in_flight = std::any_of(
+        same_operation.begin(), same_operation.end(), [&](const sim::ServerRequestRecord* o) {
+          return o->index != r.index && o->start_ns <= r.end_ns && o->end_ns > r.end_ns;
         });
     if (sibling_in_flight) continue;
 
