@@ -13,6 +13,7 @@
 #include "apps/run_output.h"
 #include "apps/trace_file.h"
 #include "model/check.h"
+#include "sim/world/faults.h"
 
 namespace tracksim::cli {
 namespace {
@@ -78,6 +79,20 @@ std::vector<Knob> knobs(const sim::Scenario& s) {
          [i](const Scenario& x) { return i < x.faults.size() ? x.faults[i].duration_s : 0; },
          [i](Scenario& x, double v) { x.faults[i].duration_s = v; }});
   }
+  for (std::size_t i = 0; i < s.faults.size(); ++i) {
+    // Rate-driven faults (server_errors, reply_loss, message_loss, duplicates) strike less often.
+    if (s.faults[i].rate <= 0 || s.faults[i].rate >= 1) continue;
+    k.push_back({"faults[" + std::to_string(i) + "].rate", false, 0,
+                 [i](const Scenario& x) { return i < x.faults.size() ? x.faults[i].rate : 0; },
+                 [i](Scenario& x, double v) { x.faults[i].rate = v; }});
+  }
+  // Random faults, every knob swarm testing knows (the same list stays in step with faults.h).
+  for (const sim::SwarmKnob& knob : sim::swarm_knobs()) {
+    const auto field = knob.field;
+    k.push_back({"faults_random." + std::string(knob.name), false, 0,
+                 [field](const Scenario& x) { return x.faults_random.*field; },
+                 [field](Scenario& x, double v) { x.faults_random.*field = v; }});
+  }
   k.push_back({"storage.server_error_rate", false, 0,
                [](const Scenario& x) { return x.storage.server_error_rate; },
                [](Scenario& x, double v) { x.storage.server_error_rate = v; }});
@@ -115,15 +130,36 @@ std::optional<sim::Scenario> as_written(const sim::Scenario& s) {
   }
 }
 
-bool fails(const SeedRun& run, const std::string& property) {
+// A property whose failure grows easier as a run shrinks: a probe that was not reached stays
+// unreached when faults and drivers go. Its failure only counts as the same one when exactly the
+// same probes are missing.
+constexpr std::string_view kRequiredProbes = "required_probes_reached";
+
+std::vector<std::string> witness_texts(const SeedRun& run, const std::string& property) {
+  std::vector<std::string> texts;
+  for (const auto& p : run.summary.properties) {
+    if (p.name != property) continue;
+    for (const auto& w : p.witnesses)
+      texts.push_back(w.explanation);
+  }
+  return texts;
+}
+
+// Whether `run` fails `property` the way the original run did.
+bool fails(const SeedRun& run, const std::string& property,
+           const std::vector<std::string>& original_witnesses) {
   const auto names = run.summary.failed_properties();
-  return std::find(names.begin(), names.end(), property) != names.end();
+  if (std::find(names.begin(), names.end(), property) == names.end()) return false;
+  return property != kRequiredProbes || witness_texts(run, property) == original_witnesses;
 }
 
 class Search {
  public:
   Search(std::uint64_t seed, const ShrinkOptions& options, ShrinkResult& result)
-      : seed_(seed), options_(options), result_(result) {}
+      : seed_(seed),
+        options_(options),
+        result_(result),
+        original_witnesses_(witness_texts(result.original_run, result.property)) {}
 
   // Runs `candidate`; when it still fails the property, makes it the current case.
   bool try_candidate(const sim::Scenario& candidate, const std::string& step) {
@@ -135,7 +171,7 @@ class Search {
     if (result_.runs % 25 == 0)
       say("run " + std::to_string(result_.runs) + ", " + std::to_string(result_.steps.size()) +
           " steps taken");
-    if (!fails(run, result_.property)) return false;
+    if (!fails(run, result_.property, original_witnesses_)) return false;
     result_.minimal = *written;
     result_.minimal_run = std::move(run);
     result_.steps.push_back(step);
@@ -189,6 +225,7 @@ class Search {
   std::uint64_t seed_;
   const ShrinkOptions& options_;
   ShrinkResult& result_;
+  const std::vector<std::string> original_witnesses_;
 };
 
 }  // namespace
@@ -205,7 +242,14 @@ ShrinkResult shrink(const sim::Scenario& scenario, std::uint64_t seed,
     throw UsageError("nothing to shrink: seed " + std::to_string(seed) + " of " + scenario.name +
                      " passes every property");
   }
-  result.property = options.property.empty() ? failing.front() : options.property;
+  // By default the first failing property, preferring any to a missed required probe.
+  result.property = failing.front();
+  for (const std::string& name : failing) {
+    if (name == kRequiredProbes) continue;
+    result.property = name;
+    break;
+  }
+  if (!options.property.empty()) result.property = options.property;
   if (std::find(failing.begin(), failing.end(), result.property) == failing.end()) {
     std::string names;
     for (const std::string& n : failing)

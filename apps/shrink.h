@@ -4,11 +4,12 @@
 //! The search is greedy delta debugging over the scenario's own parameters, by deterministic
 //! reruns: drop a fault; lower the number of drivers, deliveries or operations; shorten the
 //! duration, the drain, the burst window and each fault's window; lower the injected fault rates
-//! and the apps' resends. For each parameter it tries the smallest value first and then values
-//! closer to the current one; the first candidate whose run still fails the property is kept, and
-//! the passes repeat until none makes progress or the run budget is spent. Every candidate goes
-//! through to_toml and the strict parser before it runs, so the minimal scenario is a valid file
-//! that reproduces the minimal run exactly.
+//! (the scenario's own, its faults', and every [faults_random] knob) and the apps' resends. For
+//! each parameter it tries the smallest value first and then values closer to the current one;
+//! the first candidate whose run still fails the property is kept, and the passes repeat until
+//! none makes progress or the run budget is spent. Every candidate goes through to_toml and the
+//! strict parser before it runs, so the minimal scenario is a valid file that reproduces the
+//! minimal run exactly.
 //!
 //! Left out: shrinking the seed (the run's randomness is kept), the model's own configuration
 //! (retries, lease, backoff: changing them changes the system under test, not the case), and
