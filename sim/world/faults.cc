@@ -168,6 +168,11 @@ void FaultInjector::announce(std::string_view kind, const std::string& target, N
           });
 }
 
+std::vector<std::string> FaultInjector::devices_for(const std::string& target) const {
+  if (target == "*") return clients_;
+  return {target};
+}
+
 bool FaultInjector::schedule(const FaultSpec& fault) {
   const Nanos from = seconds_f(fault.at_s);
   const Nanos until = from + seconds_f(fault.duration_s);
@@ -205,11 +210,13 @@ bool FaultInjector::schedule(const FaultSpec& fault) {
       break;
     case FaultKind::kClockJump:
       if (devices_ == nullptr) return false;
-      devices_->add_clock_jump(target, from, seconds_f(fault.amount_s));
+      for (const std::string& device : devices_for(target))
+        devices_->add_clock_jump(device, from, seconds_f(fault.amount_s));
       break;
     case FaultKind::kAppRestart:
       if (devices_ == nullptr) return false;
-      devices_->add_restart(target, from, until - from);
+      for (const std::string& device : devices_for(target))
+        devices_->add_restart(device, from, until - from);
       break;
     default:
       return false;

@@ -53,7 +53,7 @@ inline constexpr std::size_t kBurstCount = 6;
 struct BurstWindow {
   Nanos from_ns = 0;
   Nanos until_ns = 0;
-  std::string target = "*";  // a client, a delivery, "storage", or "*"
+  std::string target = "*";  // an app (network bursts), a delivery (storage bursts), or "*"
   double value = 1;
 };
 
@@ -139,6 +139,8 @@ class FaultInjector {
   FaultInjector(Simulation& sim, FaultLog& log, FaultTimeline& timeline, StorageServer& storage,
                 Network& network, DeviceFleet* devices);
 
+  // The apps a device fault (clock jump, app restart) with target "*" strikes.
+  void set_devices(std::vector<std::string> clients) { clients_ = std::move(clients); }
   // One entry of the scenario's timeline. Kinds this world does not model (handled elsewhere)
   // are left alone and return false.
   bool schedule(const FaultSpec& fault);
@@ -148,6 +150,7 @@ class FaultInjector {
 
  private:
   void announce(std::string_view kind, const std::string& target, Nanos from_ns, Nanos until_ns);
+  std::vector<std::string> devices_for(const std::string& target) const;
 
   Simulation& sim_;
   FaultLog& log_;
@@ -155,6 +158,7 @@ class FaultInjector {
   StorageServer& storage_;
   Network& network_;
   DeviceFleet* devices_;
+  std::vector<std::string> clients_;
 };
 
 }  // namespace tracksim::sim

@@ -141,6 +141,24 @@ TEST(FaultInjector, ScenarioFaultsBecomeWindowsAndAreLoggedWhenTheyStrike) {
   EXPECT_EQ(log.count("clock_jump"), 1u);
 }
 
+TEST(FaultInjector, ADeviceFaultForEveryAppStrikesEachDevice) {
+  Simulation sim(KernelOptions{.seed = 1, .strategy = ScheduleStrategy::kFifo});
+  History history;
+  Probes probes(&sim);
+  StorageServer storage(sim, StorageConfig{}, history, probes);
+  Network network(sim, LinkConfig{});
+  DeviceFleet devices(sim, &network, DeviceConfig{});
+  FaultLog log(sim, history);
+  FaultTimeline timeline;
+  FaultInjector injector(sim, log, timeline, storage, network, &devices);
+  injector.set_devices({"driver-1", "driver-2"});
+  EXPECT_TRUE(injector.schedule(
+      {.kind = FaultKind::kAppRestart, .at_s = 1, .duration_s = 2, .target = "*"}));
+  EXPECT_FALSE(devices.app_up("driver-1", millis(1500)));
+  EXPECT_FALSE(devices.app_up("driver-2", millis(1500)));
+  EXPECT_TRUE(devices.app_up("driver-3", millis(1500)));
+}
+
 TEST(FaultInjector, RandomWindowsAreDrawnPerDeviceFromTheDrawnRates) {
   Simulation sim(KernelOptions{.seed = 2, .strategy = ScheduleStrategy::kFifo});
   History history;

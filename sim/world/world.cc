@@ -191,12 +191,13 @@ WorldResult run_world(const Scenario& scenario, const WorldOptions& options) {
   }
   result.history.set_initial_documents(std::move(initial));
 
-  FaultInjector injector(sim, fault_log, fault_timeline, storage, network, &devices);
-  for (const FaultSpec& fault : scenario.faults)
-    injector.schedule(fault);
   std::vector<std::string> drivers;
   for (int d = 1; d <= scenario.workload.drivers; ++d)
     drivers.push_back("driver-" + std::to_string(d));
+  FaultInjector injector(sim, fault_log, fault_timeline, storage, network, &devices);
+  injector.set_devices(drivers);
+  for (const FaultSpec& fault : scenario.faults)
+    injector.schedule(fault);
   injector.schedule_random(random_faults, seconds_f(scenario.duration_s), drivers);
 
   storage.start();
