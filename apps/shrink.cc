@@ -167,7 +167,7 @@ class Search {
     const std::optional<sim::Scenario> written = as_written(candidate);
     if (!written) return false;
     ++result_.runs;
-    SeedRun run = run_seed(*written, seed_);
+    SeedRun run = run_seed_with_progress(*written, seed_, static_cast<bool>(options_.progress));
     if (result_.runs % 25 == 0)
       say("run " + std::to_string(result_.runs) + ", " + std::to_string(result_.steps.size()) +
           " steps taken");
@@ -235,7 +235,8 @@ ShrinkResult shrink(const sim::Scenario& scenario, std::uint64_t seed,
   ShrinkResult result;
   result.seed = seed;
   result.original = scenario;
-  result.original_run = run_seed(scenario, seed);
+  const bool progress = static_cast<bool>(options.progress);
+  result.original_run = run_seed_with_progress(scenario, seed, progress);
 
   const std::vector<std::string> failing = result.original_run.summary.failed_properties();
   if (failing.empty()) {
@@ -261,7 +262,7 @@ ShrinkResult shrink(const sim::Scenario& scenario, std::uint64_t seed,
   const std::optional<sim::Scenario> start = as_written(scenario);
   TRACKSIM_CHECK(start.has_value());
   result.minimal = *start;
-  result.minimal_run = run_seed(result.minimal, seed);
+  result.minimal_run = run_seed_with_progress(result.minimal, seed, progress);
   TRACKSIM_CHECK(result.minimal_run.world.digest == result.original_run.world.digest);
 
   Search search(seed, options, result);
