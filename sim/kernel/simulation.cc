@@ -13,12 +13,59 @@
 #include <cstdio>
 #include <cstdlib>
 
+#if defined(TRACKSIM_SANITIZE)
+#include <sanitizer/asan_interface.h>
+#include <boost/context/fixedsize_stack.hpp>
+#endif
+
 namespace tracksim::sim {
 namespace {
 
 namespace fibers = boost::fibers;
 
 thread_local Simulation* t_current = nullptr;
+
+#if defined(TRACKSIM_SANITIZE)
+// Boost.Context switches stacks without telling AddressSanitizer (Debian builds it without the
+// fiber-switch annotations). When an exception unwinds frames on a fiber stack, ASan cannot find
+// that stack's bounds, so the frames it skips keep their redzone poison, and the next calls made
+// at those addresses (landing pads, the fiber's teardown) are reported as stack-buffer-overflow.
+// The kernel therefore clears a fiber's stack itself: all of it when it cancels the fiber (the
+// fiber only unwinds and ends from there), and below the catching frame when an exception ends
+// the body. To know where the stack lies, the allocator tells the fiber's record.
+class RecordingStackAllocator {
+ public:
+  RecordingStackAllocator(std::size_t bytes, FiberRecord* record)
+      : inner_(bytes), record_(record) {}
+
+  boost::context::stack_context allocate() {
+    boost::context::stack_context stack = inner_.allocate();
+    record_->stack_low = static_cast<char*>(stack.sp) - stack.size;
+    record_->stack_size = stack.size;
+    return stack;
+  }
+  void deallocate(boost::context::stack_context& stack) noexcept { inner_.deallocate(stack); }
+
+ private:
+  boost::context::fixedsize_stack inner_;
+  FiberRecord* record_;
+};
+
+// The fiber is about to unwind to its end: no redzone on its stack guards anything any more.
+void forget_stack(const FiberRecord& self) {
+  if (self.stack_low != nullptr) ASAN_UNPOISON_MEMORY_REGION(self.stack_low, self.stack_size);
+}
+
+// Called on the fiber's own stack: everything below the caller's frame is dead.
+__attribute__((noinline)) void forget_unwound_frames(const FiberRecord& self) {
+  char* low = static_cast<char*>(self.stack_low);
+  char* frame = static_cast<char*>(__builtin_frame_address(0));
+  if (low != nullptr && frame > low) ASAN_UNPOISON_MEMORY_REGION(low, frame - low);
+}
+#else
+void forget_stack(const FiberRecord&) {}
+void forget_unwound_frames(const FiberRecord&) {}
+#endif
 
 // A plain algorithm, without Boost's fiber properties: the simulation always knows which record
 // becomes ready (it is spawning, waking, or running it), so nothing is looked up through the
@@ -288,8 +335,10 @@ std::uint64_t Simulation::spawn(std::string name, std::function<void()> body, bo
       } catch (const FiberCancelled&) {
         // The run is ending; the stack has unwound and nothing more is simulated.
       } catch (const std::exception& e) {
+        forget_unwound_frames(*self);
         if (failure_.empty()) failure_ = "fiber " + self->name + ": " + e.what();
       } catch (...) {
+        forget_unwound_frames(*self);
         if (failure_.empty()) failure_ = "fiber " + self->name + ": unknown exception";
       }
     }
@@ -301,7 +350,7 @@ std::uint64_t Simulation::spawn(std::string name, std::function<void()> body, bo
 
   spawning_ = self;
 #if defined(TRACKSIM_SANITIZE)
-  fibers::fiber fiber(std::allocator_arg, fibers::fixedsize_stack(options_.stack_bytes),
+  fibers::fiber fiber(std::allocator_arg, RecordingStackAllocator(options_.stack_bytes, self),
                       std::move(run_body));
 #else
   fibers::fiber fiber(std::allocator_arg, StackPoolAllocator(&stacks_), std::move(run_body));
@@ -331,15 +380,22 @@ std::uint64_t Simulation::prepare_wait() {
   return ++running_->wait_generation;
 }
 
+namespace {
+[[noreturn]] void cancel_running(const FiberRecord& self) {
+  forget_stack(self);
+  throw FiberCancelled{};
+}
+}  // namespace
+
 void Simulation::block(const char* reason) {
   FiberRecord* self = running_;
   assert(self != nullptr);
-  if (self->cancelled) throw FiberCancelled{};
+  if (self->cancelled) cancel_running(*self);
   self->state = FiberState::kBlocked;
   self->blocked_on = reason;
   fibers::context::active()->suspend();
   assert(running_ == self);
-  if (self->cancelled) throw FiberCancelled{};
+  if (self->cancelled) cancel_running(*self);
 }
 
 void Simulation::wake(FiberRecord* fiber, std::uint64_t generation) {

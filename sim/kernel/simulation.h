@@ -55,6 +55,8 @@ struct FiberRecord {
   const char* blocked_on = "";  // what it waits for, for deadlock reports
   bool cancelled = false;
   boost::fibers::context* context = nullptr;
+  void* stack_low = nullptr;  // its stack's extent, for sanitizer bookkeeping
+  std::size_t stack_size = 0;
 };
 
 // Chooses which ready fiber runs next. The ready list is in the order fibers became ready.

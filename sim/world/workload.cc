@@ -182,21 +182,31 @@ void HistoryRecorder::on_location_dropped(const model::QueuedLocation& update,
 
 // --- DriverApp -----------------------------------------------------------------------------------
 
-// One run of the app: its services, on ports that end its tasks once it is killed. A task resumes
-// only from a wait on one of these ports, so checking there is enough: a dead app never writes to
-// the phone's storage or sends anything again.
+// One run of the app: its services, on ports that freeze its tasks once it is killed. A task
+// resumes only from a wait on one of these ports, so freezing there is enough: a dead app never
+// writes to the phone's storage or sends anything again.
 struct DriverApp::Instance {
-  void check() const {
-    if (killed) throw AppKilled{};
+  Instance(Simulation& simulation, model::Transport& transport, model::Sleeper& sleeper,
+           model::SignalFactory& signals)
+      : sim(simulation),
+        transport_port(*this, transport),
+        sleeper_port(*this, sleeper),
+        signals_port(*this, signals) {}
+
+  // Blocks the calling task for good once the app is dead; the run's end cancels it.
+  void freeze_if_killed() const {
+    if (!killed) return;
+    sim.prepare_wait();
+    sim.block("killed app");
   }
 
   class Transport final : public model::Transport {
    public:
     Transport(Instance& app, model::Transport& inner) : app_(app), inner_(inner) {}
     std::optional<ApiResponse> call(const ApiRequest& request, Nanos timeout_ns) override {
-      app_.check();
+      app_.freeze_if_killed();
       std::optional<ApiResponse> reply = inner_.call(request, timeout_ns);
-      app_.check();  // a reply to a dead app is lost with it
+      app_.freeze_if_killed();  // a reply to a dead app is lost with it
       return reply;
     }
 
@@ -209,9 +219,9 @@ struct DriverApp::Instance {
    public:
     Sleeper(Instance& app, model::Sleeper& inner) : app_(app), inner_(inner) {}
     void sleep_for(Nanos duration_ns) override {
-      app_.check();
+      app_.freeze_if_killed();
       inner_.sleep_for(duration_ns);
-      app_.check();
+      app_.freeze_if_killed();
     }
 
    private:
@@ -231,9 +241,9 @@ struct DriverApp::Instance {
     }
     void notify() override { inner_->notify(); }
     void wait() override {
-      app_.check();
+      app_.freeze_if_killed();
       inner_->wait();
-      app_.check();
+      app_.freeze_if_killed();
     }
 
    private:
@@ -253,21 +263,23 @@ struct DriverApp::Instance {
     model::SignalFactory& inner_;
   };
 
-  Instance(model::Transport& transport, model::Sleeper& sleeper, model::SignalFactory& signals)
-      : transport_port(*this, transport),
-        sleeper_port(*this, sleeper),
-        signals_port(*this, signals) {}
-
-  // Kernel context: marks the app dead and wakes its tasks waiting on a signal, which then end.
+  // Kernel context: marks the app dead, wakes its tasks waiting on a signal (they freeze), and
+  // tells whoever waits for one of its tasks that it will not finish.
   void kill() {
     killed = true;
     const std::vector<Signal*> waiting = signals_live;
     for (Signal* signal : waiting)
       signal->notify();
+    for (const ReplyPtr<bool>& task : tasks) {
+      if (!task->answered()) task->set(false);
+    }
+    tasks.clear();
   }
 
+  Simulation& sim;
   bool killed = false;
   std::vector<Signal*> signals_live;
+  std::vector<ReplyPtr<bool>> tasks;  // run_task() callers waiting for their task
   Transport transport_port;
   Sleeper sleeper_port;
   Signals signals_port;
@@ -295,7 +307,7 @@ DriverApp::~DriverApp() = default;
 
 void DriverApp::launch() {
   assert(instance_ == nullptr);
-  auto app = std::make_unique<Instance>(link_, sleeper_, signals_);
+  auto app = std::make_unique<Instance>(sim_, link_, sleeper_, signals_);
   const model::ClientPorts ports{.clock = &clock_,
                                  .sleeper = &app->sleeper_port,
                                  .random = &random_,
@@ -327,17 +339,9 @@ void DriverApp::launch() {
 void DriverApp::start(Nanos until_ns) {
   until_ns_ = until_ns;
   Instance* app = instance_.get();
-  assert(app != nullptr);
+  assert(app != nullptr);  // A daemon: once the app dies, the loop freezes until the run ends.
   sim_.spawn(
-      driver_ + "/sync",
-      [app, until_ns] {
-        try {
-          app->sync->run(until_ns);
-        } catch (const AppKilled&) {
-          // The app died; its successor runs its own loop.
-        }
-      },
-      /*daemon=*/true);
+      driver_ + "/sync", [app, until_ns] { app->sync->run(until_ns); }, /*daemon=*/true);
 }
 
 void DriverApp::stop() {
@@ -360,15 +364,7 @@ void DriverApp::relaunch() {
   // What the last run left queued goes out without waiting for the next tap.
   Instance* app = instance_.get();
   sim_.spawn(
-      driver_ + "/resume",
-      [app] {
-        try {
-          app->manager->process();
-        } catch (const AppKilled&) {
-          // Killed again before it was done; the next run resumes it.
-        }
-      },
-      /*daemon=*/true);
+      driver_ + "/resume", [app] { app->manager->process(); }, /*daemon=*/true);
 }
 
 model::LocationSyncService& DriverApp::sync() {
@@ -381,12 +377,38 @@ model::DeliveryStateManager& DriverApp::manager() {
   return *instance_->manager;
 }
 
+bool DriverApp::run_task(const std::string& name, std::function<void()> task) {
+  if (instance_ == nullptr) return false;
+  auto done = make_reply<bool>();
+  instance_->tasks.push_back(done);
+  // A daemon: if the app dies under it, the task freezes until the run ends.
+  sim_.spawn(
+      driver_ + "/" + name,
+      [task = std::move(task), done] {
+        task();
+        if (!done->answered()) done->set(true);
+      },
+      /*daemon=*/true);
+  const bool finished = done->wait();
+  if (instance_ != nullptr) {
+    auto& tasks = instance_->tasks;
+    tasks.erase(std::remove(tasks.begin(), tasks.end(), done), tasks.end());
+  }
+  return finished;
+}
+
 bool DriverApp::begin(const std::string& delivery_id) {
-  model::DeliveryStateManager& states = manager();
-  if (states.start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok()) return true;
-  // Changes of the last delivery are still queued: send them first.
-  states.process();
-  return states.start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok();
+  auto began = std::make_shared<bool>(false);
+  Instance* app = instance_.get();
+  const bool finished = run_task("begin", [app, began, delivery_id] {
+    model::DeliveryStateManager& states = *app->manager;
+    *began = states.start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok();
+    if (*began) return;
+    // Changes of the last delivery are still queued: send them first.
+    states.process();
+    *began = states.start_delivery(delivery_id, DeliveryStatus::kAssigned, 0).ok();
+  });
+  return finished && *began;
 }
 
 void DriverApp::heard(const model::RoomEvent& event) {
@@ -610,13 +632,8 @@ void Workload::drive(DriverApp& app, std::vector<PlannedDelivery> deliveries) {
     // The driver waits for a restarting app before taking on the next delivery.
     while (!app.up() && sim_.now() < horizon)
       sim_.sleep_for(seconds(1));
-    bool began = false;
-    try {
-      began = app.up() && app.begin(delivery.id);
-    } catch (const AppKilled&) {
-      // Died while sending the last delivery's changes; the relaunched app resumes them.
-    }
-    if (!began) break;
+    // If the app dies while sending the last delivery's changes, its successor resumes them.
+    if (!app.begin(delivery.id)) break;
 
     // Ended on the server (delivered, or cancelled by the dispatcher) as far as the app knows.
     auto over = [&] { return app.up() && model::is_terminal(app.manager().status()); };
@@ -626,16 +643,15 @@ void Workload::drive(DriverApp& app, std::vector<PlannedDelivery> deliveries) {
     // dies under the driver's finger, the tap is lost: what the app had queued it resumes.
     auto tap = [&](DeliveryStatus target) {
       for (int attempt = 0; attempt < kTapAttempts && app.up() && !over(); ++attempt) {
-        bool again = false;
-        try {
+        auto again = std::make_shared<bool>(false);
+        model::DeliveryStateManager* states = &app.manager();
+        const bool finished = app.run_task("tap", [states, target, again] {
           const auto result =
-              app.manager().update_delivery_status(target, std::string(model::to_string(target)));
-          again = result.ok() && !result.value().success && !result.value().kept_for_later &&
-                  model::is_transient(result.value().error_class);
-        } catch (const AppKilled&) {
-          return;
-        }
-        if (!again) return;
+              states->update_delivery_status(target, std::string(model::to_string(target)));
+          *again = result.ok() && !result.value().success && !result.value().kept_for_later &&
+                   model::is_transient(result.value().error_class);
+        });
+        if (!finished || !*again) return;
         sim_.sleep_for(kTapAgainAfter);
       }
     };
@@ -647,7 +663,7 @@ void Workload::drive(DriverApp& app, std::vector<PlannedDelivery> deliveries) {
         travelled += speed_mps * to_seconds(interval);
         position = route.at(travelled);
         const model::Location seen = city_.observe(position, device_time(), stream);
-        // A dead app observes nothing; queueing never waits, so it cannot die halfway.
+        // A dead app observes nothing; queueing a normal position never waits.
         if (app.up()) {
           app.sync().queue_location_update(delivery.id, seen, model::LocationPriority::kNormal);
         }

@@ -90,15 +90,14 @@ class HistoryRecorder final : public model::ClientListener {
   std::map<std::string, std::uint64_t> positions_;   // by update id
 };
 
-// Thrown out of a wait of the app's services when the app was killed (an app restart), so the
-// tasks of the dead app end; caught at the top of each task, never inside model code.
-struct AppKilled {};
-
 // A driver's phone with the app on it. The phone (its storage, link and network) lasts the whole
 // run; the app is one Instance at a time: its services and the ports they wait on. kill() ends the
-// running instance: every task waiting inside it gets AppKilled when its wait returns (waits on a
-// signal are woken at once). relaunch() starts a new instance from what the phone's storage kept,
-// with a fresh sync loop and a task that resumes the status changes left queued.
+// running instance: every task of it freezes at its next wait and never runs again (waits on a
+// signal are woken at once so they get there); its fibers stay blocked, as daemons, until the run
+// ends. relaunch() starts a new instance from what the phone's storage kept, with a fresh sync
+// loop and a task that resumes the status changes left queued. The driver (a person) never runs
+// inside the app: run_task() runs a tap as a task of the app and waits for it, or for the app to
+// die first.
 class DriverApp {
  public:
   DriverApp(Simulation& sim, History& history, Network& network, ApiServer& server,
@@ -116,8 +115,11 @@ class DriverApp {
   // The app comes back, from the phone's storage (kernel context).
   void relaunch();
 
-  // Takes on the next delivery; false when changes of the last one could not be sent.
-  // Throws AppKilled, as every call into the services may.
+  // Runs `task` as a task of the running app and waits until it is done; false when the app was
+  // down, or died before the task was done (the task then never runs again).
+  bool run_task(const std::string& name, std::function<void()> task);
+  // Takes on the next delivery (a task of the app); false when changes of the last one could not
+  // be sent, or the app died meanwhile.
   bool begin(const std::string& delivery_id);
   // The server's state as the room told it (kernel context: must not wait).
   void heard(const model::RoomEvent& event);
