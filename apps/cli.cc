@@ -7,6 +7,7 @@
 #include "apps/cli.h"
 
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "apps/bugs.h"
@@ -30,6 +31,22 @@ int main(int argc, char** argv) {
       add_validate_command(app), add_list_command(app),   add_compare_command(app),
       add_bugs_command(app),
   };
+
+  // CLI11 would only say a subcommand is required; name the word it did not know instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    std::string known;
+    bool found = false;
+    for (const Command& command : commands) {
+      found = found || command.app->get_name() == word;
+      known += (known.empty() ? "" : ", ") + command.app->get_name();
+    }
+    if (!found) {
+      std::fprintf(stderr, "tracksim: unknown command '%s' (commands: %s; see tracksim --help)\n",
+                   word.c_str(), known.c_str());
+      return kExitBadInput;
+    }
+  }
 
   try {
     app.parse(argc, argv);

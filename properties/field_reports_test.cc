@@ -289,13 +289,9 @@ TEST(FieldReports, AppliedButReplyLostThenThreeClientRetriesIsAppliedExactlyOnce
             1);
 }
 
-// TODO(broadcast-after-lost-reply): the fixed backend publishes nothing for a duplicate, on the
-// ground that "the first application already did"; but when the first application's commit
-// reply was lost, the handler that committed never learnt it did, and no handler ever tells the
-// room. subscribers_in_order catches it in the reply_loss family (the room ends a status
-// behind). Enable this test when the backend publishes a change whose commit outcome it first
-// learnt from finding its own operation id applied.
-TEST(FieldReports, DISABLED_AppliedButReplyLostStillReachesTheRoomOnce) {
+// A commit whose reply is lost: the handler's own retry finds its operation applied. It is the
+// only one that can tell the room, and the room hears the change exactly once.
+TEST(FieldReports, AppliedButReplyLostStillReachesTheRoomOnce) {
   mt::TestWorld world;
   world.store.put(mt::make_delivery("d1", world.clock.now()));
   auto backend = model::make_backend(model::BackendConfig{}, world.ports());

@@ -62,7 +62,8 @@ done
 check version 0 "$bin" --version && expect version "$out" "^[0-9]+\.[0-9]+\.[0-9]+"
 check no-command 2 "$bin" && one_line no-command "$err"
 check unknown-option 2 "$bin" run scenarios/seed-stress.toml --frobnicate && one_line unknown-option "$err"
-check unknown-command 2 "$bin" frobnicate && one_line unknown-command "$err"
+check unknown-command 2 "$bin" frobnicate && one_line unknown-command "$err" &&
+  expect unknown-command-named "$err" "unknown command 'frobnicate'"
 
 # --- validate: good files and every kind of bad one ----------------------------------------------
 for f in scenarios/*.toml; do
@@ -110,6 +111,13 @@ check run-legacy-fails 1 "$bin" run scenarios/seed-stress.toml --impl legacy --s
   expect run-legacy-rerun "$out" "^rerun: tracksim run scenarios/seed-stress.toml --seed 1 --impl legacy$"
 trace=$work/legacy/seed-1/trace.jsonl
 [[ -f $trace ]] && ok run-legacy-trace || fail run-legacy-trace "no $trace"
+# A passing run into the folder of a failing one leaves no trace of the earlier run behind.
+mkdir -p "$work/reused/seed-1" && cp "$trace" "$work/reused/seed-1/trace.jsonl"
+if check run-reused-out 0 "$bin" run scenarios/seed-stress.toml --seed 1 --out "$work/reused"; then
+  if [[ -e $work/reused/seed-1/trace.jsonl ]]; then
+    fail run-reused-out "an earlier run's trace.jsonl is still in $work/reused/seed-1"
+  else ok run-reused-out; fi
+fi
 check run-seeds 0 "$bin" run scenarios/seed-stress.toml --seeds 1..3 --out "$work/seeds" &&
   expect run-seeds "$(grep -c '^seed [0-9]*:' <<<"$out")" "^3$"
 check run-json 0 "$bin" run scenarios/seed-stress.toml --seed 2 --json --out "$work/json" &&

@@ -287,7 +287,7 @@ std::string_view to_string(RunStatus s) {
 
 Simulation::Simulation(KernelOptions options)
     : options_(options),
-      stacks_(options.stack_bytes),
+      stacks_(StackPool::for_this_thread(options.stack_bytes)),
       trace_(options.trace_mode),
       policy_(make_policy(options.strategy,
                           PolicyOptions{.seed = options.seed,

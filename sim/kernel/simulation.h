@@ -179,7 +179,7 @@ class Simulation {
   std::string describe_blocked(bool include_daemons) const;
 
   KernelOptions options_;
-  StackPool stacks_;  // declared before anything a fiber may still hold at destruction
+  StackPool& stacks_;  // this thread's, so consecutive runs reuse its stacks
   Trace trace_;
   std::unique_ptr<SchedulePolicy> policy_;
   Nanos now_ns_ = 0;

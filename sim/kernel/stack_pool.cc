@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 namespace tracksim::sim {
 namespace {
@@ -23,6 +24,15 @@ StackPool::StackPool(std::size_t stack_bytes) : stack_bytes_((stack_bytes + 4095
     chunk_bytes_ += kHugePage;
 }
 
+StackPool& StackPool::for_this_thread(std::size_t stack_bytes) {
+  // Constructed on a thread's first simulation, before Boost.Fiber's own thread-local scheduler,
+  // so destroyed after it: no fiber context can outlive the stacks it runs on.
+  thread_local std::map<std::size_t, std::unique_ptr<StackPool>> pools;
+  std::unique_ptr<StackPool>& pool = pools[stack_bytes];
+  if (pool == nullptr) pool = std::make_unique<StackPool>(stack_bytes);
+  return *pool;
+}
+
 StackPool::~StackPool() {
   assert(in_use_ == 0);
   for (void* chunk : chunks_)
@@ -30,14 +40,22 @@ StackPool::~StackPool() {
 }
 
 void StackPool::add_chunk() {
-  void* chunk =
-      mmap(nullptr, chunk_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (chunk == MAP_FAILED) {
+  // Over-allocate by one huge page, then trim, so the chunk starts on a huge-page boundary.
+  void* raw = mmap(nullptr, chunk_bytes_ + kHugePage, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) {
     std::fputs("tracksim: fatal: out of memory for fiber stacks\n", stderr);
     std::abort();
   }
+  const auto start = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > start) munmap(raw, aligned - start);
+  const std::uintptr_t end = start + chunk_bytes_ + kHugePage;
+  if (end > aligned + chunk_bytes_)
+    munmap(reinterpret_cast<void*>(aligned + chunk_bytes_), end - aligned - chunk_bytes_);
+  void* chunk = reinterpret_cast<void*>(aligned);
   // Advice only: where transparent huge pages are off this changes nothing.
-  // madvise(chunk, chunk_bytes_, MADV_HUGEPAGE);
+  madvise(chunk, chunk_bytes_, MADV_HUGEPAGE);
   chunks_.push_back(chunk);
   char* base = static_cast<char*>(chunk);
   const std::size_t count = chunk_bytes_ / stack_bytes_;

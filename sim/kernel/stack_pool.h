@@ -2,9 +2,14 @@
 //
 // With ten thousand fibers each switch lands on a different stack; on separate 4 KiB pages that is
 // a TLB miss almost every time. Carving stacks from 2 MiB-aligned chunks that the kernel may back
-// with transparent huge pages keeps the switch cost nearly flat as fibers grow. Freed stacks go to
-// a free list and are handed out again, newest first. There is no guard page: a stack overflow is
-// not caught here, which is why sanitizer builds use larger, separately allocated stacks instead.
+// with transparent huge pages (madvise) keeps the switch cost far flatter as fibers grow. Freed
+// stacks go to a free list and are handed out again, newest first. There is no guard page: a
+// stack overflow is not caught here, which is why sanitizer builds use larger, separately
+// allocated stacks instead.
+//
+// Huge pages are faulted in whole, so a chunk costs its full size in memory from its first use.
+// Each thread therefore keeps one pool per stack size for its whole life (for_this_thread): runs
+// one after another, as seeds and generated cases are, reuse stacks already in memory.
 //
 // The pool must outlive every fiber that uses one of its stacks. Copies of a StackPoolAllocator
 // share one pool, as Boost.Fiber's StackAllocator concept expects.
@@ -21,6 +26,9 @@ class StackPool {
  public:
   explicit StackPool(std::size_t stack_bytes);
   ~StackPool();
+
+  // This thread's pool for stacks of `stack_bytes`, kept until the thread ends.
+  static StackPool& for_this_thread(std::size_t stack_bytes);
   StackPool(const StackPool&) = delete;
   StackPool& operator=(const StackPool&) = delete;
 

@@ -49,13 +49,19 @@ void Subscribers::join(Client& client, const std::string& delivery_id) {
   RoomView& view = client.rooms.at(delivery_id);
   view.join_pending = true;
   view.synced = false;
+  const std::uint64_t attempt = ++view.join_attempt;
+  // Unanswered by then, the join goes again; a reconnect meanwhile sends its own.
+  sim_.at(sim_.now() + config_.join_timeout_ns, [this, name = client.name, delivery_id, attempt] {
+    Client& c = *clients_.at(name);
+    const RoomView& v = c.rooms.at(delivery_id);
+    if (!v.following || !v.join_pending || v.join_attempt != attempt) return;
+    if (!c.socket->connected()) return;
+    probes_.hit(kProbeSubscriberJoinRetry);
+    join(c, delivery_id);
+  });
   const Transmission fate = network_.transmit(client.socket->endpoint(), config_.link,
                                               client.uplink, client.uplink_floor_ns);
-  if (fate.arrivals_ns.empty()) {
-    // Lost on the way up; the socket is down too, and its reconnect will join again.
-    view.join_pending = false;
-    return;
-  }
+  if (fate.arrivals_ns.empty()) return;  // lost on the way up
   sim_.at(fate.arrivals_ns.front(), [this, name = client.name, role = client.role, delivery_id] {
     hub_->join(delivery_id, name, role);
   });

@@ -6,7 +6,8 @@
 //! the subscriber's endpoint disconnects; messages sent while it is down, or in flight when it
 //! goes down, are lost. Each subscriber client:
 //!   - joins the rooms of its deliveries at the start, by a message up to the hub that takes a
-//!     drawn latency and is lost when the endpoint is cut;
+//!     drawn latency and is lost when the endpoint is cut or to the link's loss; the hub answers
+//!     with a resync, and a join left unanswered for join_timeout_ns is sent again;
 //!   - rejoins every room it still follows when its socket reconnects, and a room whose message
 //!     numbers skip (it missed a message), so the hub sends it a resync;
 //!   - applies what it receives like a real client: a broadcast is taken whole; a resync only for
@@ -40,11 +41,15 @@ struct SubscriberConfig {
   LinkConfig link{.latency = {.mean_ms = 40, .stddev_ms = 20},
                   .fifo = true,
                   .reconnect_delay = {.mean_ms = 1000, .stddev_ms = 500}};
+  // A join is answered by the room's state (a resync); a client that has no answer this long
+  // after sending one, with its socket up, sends it again (a lost join or a lost answer).
+  Nanos join_timeout_ns = seconds(5);
 };
 
 // Probe names of the simulated subscribers.
 inline constexpr std::string_view kProbeSubscriberGap = "subscriber.gap";
 inline constexpr std::string_view kProbeSubscriberRejoin = "subscriber.rejoin";
+inline constexpr std::string_view kProbeSubscriberJoinRetry = "subscriber.join_retry";
 inline constexpr std::string_view kProbeSubscriberDuplicate = "subscriber.duplicate_ignored";
 
 class Subscribers final : public model::SubscriberChannel {
@@ -80,7 +85,8 @@ class Subscribers final : public model::SubscriberChannel {
   struct RoomView {
     bool following = true;  // false once it heard the room close
     bool join_pending = false;
-    bool synced = false;  // it has taken a resync or a broadcast since its last (re)join
+    std::uint64_t join_attempt = 0;  // numbers the joins sent, so a stale retry timer does nothing
+    bool synced = false;             // it has taken a resync or a broadcast since its last (re)join
     std::uint64_t last_sequence = 0;
     std::int64_t last_version = INT64_MIN;
     Nanos newest_position_ns = INT64_MIN;
