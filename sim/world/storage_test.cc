@@ -445,5 +445,53 @@ TEST(StorageSave, ASecondSaveOfAnInstanceWhileTheFirstIsPendingIsAParallelSaveEr
   EXPECT_EQ(instance.doc.version, 1);
 }
 
+TEST(StorageSave, AVersionedSaveOfAnInstanceLoadedBeforeAnotherSaveGetsAVersionError) {
+  StorageWorld world(instant_storage());
+  world.server.preload(document("d"));
+  StoreClient client(world.server, "api");
+  std::vector<ErrorClass> errors;
+  world.sim.spawn("two instances", [&] {
+    model::DocumentInstance first = client.load_instance("d").value();
+    model::DocumentInstance second = client.load_instance("d").value();
+    first.doc.status = model::DeliveryStatus::kHeadingToPickup;
+    second.doc.status = model::DeliveryStatus::kCancelled;
+    first.versioned = second.versioned = true;  // as when a save touches an array
+    for (model::DocumentInstance* instance : {&first, &second}) {
+      auto r = client.save(*instance);
+      errors.push_back(r.ok() ? ErrorClass::kNone : r.error_class());
+    }
+  });
+  world.sim.run();
+  // The second was read at the version the first save moved on from.
+  EXPECT_EQ(errors, (std::vector<ErrorClass>{ErrorClass::kNone, ErrorClass::kVersionError}));
+  EXPECT_EQ(world.server.documents().at("d").status, model::DeliveryStatus::kHeadingToPickup);
+}
+
+// A save that fails validation leaves the instance's parallel-save guard set, as Mongoose 6-7
+// did: every later save of that instance is a ParallelSaveError, though none is in flight.
+TEST(StorageSave, AFailedValidationCanLeaveTheGuardBehind) {
+  for (const bool leaves_guard : {true, false}) {
+    StorageConfig config = instant_storage();
+    config.validation_leaves_guard = leaves_guard;
+    StorageWorld world(config);
+    world.server.preload(document("d"));
+    StoreClient client(world.server, "api");
+    std::vector<ErrorClass> errors;
+    world.sim.spawn("save", [&] {
+      model::DocumentInstance instance = client.load_instance("d").value();
+      instance.doc.driver_id.clear();  // fails schema validation
+      auto r = client.save(instance);
+      errors.push_back(r.ok() ? ErrorClass::kNone : r.error_class());
+      instance.doc.driver_id = "driver-1";
+      r = client.save(instance);
+      errors.push_back(r.ok() ? ErrorClass::kNone : r.error_class());
+    });
+    world.sim.run();
+    const ErrorClass second = leaves_guard ? ErrorClass::kParallelSaveError : ErrorClass::kNone;
+    EXPECT_EQ(errors, (std::vector<ErrorClass>{ErrorClass::kValidationError, second}))
+        << "validation_leaves_guard = " << leaves_guard;
+  }
+}
+
 }  // namespace
 }  // namespace tracksim::sim
