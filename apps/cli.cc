@@ -32,7 +32,16 @@ int main(int argc, char** argv) {
       add_bugs_command(app),
   };
 
-  // CLI11 would only say a subcommand is required; name the word it did not know instead.
+  // CLI11 would only say a subcommand is required; name what it did not know instead.
+  if (argc > 1 && argv[1][0] == '-') {
+    const std::string flag = argv[1];
+    if (flag != "-h" && flag != "--help" && flag != "--help-all" && flag != "--version") {
+      std::fprintf(stderr,
+                   "tracksim: unknown option '%s' before the command (see tracksim --help)\n",
+                   flag.c_str());
+      return kExitBadInput;
+    }
+  }
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];
     std::string known;

@@ -322,5 +322,13 @@ TEST(LineSinks, ComparerFindsTheFirstDifferenceAndAShortRun) {
   }
 }
 
+TEST(DefaultOutDir, IsOneFolderUnderOutWhateverTheName) {
+  EXPECT_EQ(default_out_dir("seed-stress"), "out/seed-stress");
+  EXPECT_EQ(default_out_dir("a/../../x"), "out/a_.._.._x");
+  EXPECT_EQ(default_out_dir("/tmp/bad/abs"), "out/_tmp_bad_abs");
+  EXPECT_EQ(default_out_dir(".."), "out/_..");
+  EXPECT_EQ(default_out_dir("<b>rush & hour</b>"), "out/_b_rush___hour__b_");
+}
+
 }  // namespace
 }  // namespace tracksim::cli

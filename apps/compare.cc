@@ -30,7 +30,7 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
   const auto dots = text.find("..");
   auto whole = [&](const std::string& part) -> std::uint64_t {
     if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
-        part.size() > 19) {
+        part.size() > 19 || std::stoull(part) > 9'000'000'000'000'000'000ULL) {
       throw UsageError("compare: --seeds must look like A..B with whole numbers, not '" + text +
                        "'");
     }
@@ -93,7 +93,7 @@ int command_compare(const CompareArgs& args) {
   apply_overrides(b, Overrides{});
   const std::vector<std::uint64_t> seeds =
       args.seeds.empty() ? loaded.seeds : parse_seeds(args.seeds);
-  const std::string out = args.out.empty() ? "out/" + loaded.name : args.out;
+  const std::string out = args.out.empty() ? default_out_dir(loaded.name) : args.out;
 
   reports::Comparison comparison{.scenario_name = loaded.name,
                                  .scenario_path = loaded.path,

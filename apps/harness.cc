@@ -1,6 +1,7 @@
 // Seed runs, trace files and determinism checks; see harness.h.
 #include "apps/harness.h"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -154,6 +155,17 @@ Divergence check_determinism(const sim::Scenario& scenario, std::uint64_t seed) 
   if (d.first.empty()) d.first = "(the first run ended before this line)";
   if (d.second.empty()) d.second = "(the second run ended before this line)";
   return d;
+}
+
+std::string default_out_dir(const std::string& scenario_name) {
+  std::string folder = scenario_name;
+  for (char& c : folder) {
+    const bool plain =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    if (!plain) c = '_';
+  }
+  if (folder.empty() || folder.front() == '.') folder.insert(0, "_");
+  return "out/" + folder;
 }
 
 std::string rerun_command(const std::string& scenario_path, std::uint64_t seed,

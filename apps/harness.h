@@ -67,6 +67,10 @@ Divergence check_determinism(const sim::Scenario& scenario, std::uint64_t seed);
 std::string rerun_command(const std::string& scenario_path, std::uint64_t seed,
                           const Overrides& overrides);
 
+// Where a command writes when given no --out: out/NAME, with the scenario's name made one plain
+// folder name (anything but letters, digits, '-', '_' and '.' becomes '_'; no leading '.').
+std::string default_out_dir(const std::string& scenario_name);
+
 // Writes `text` to `path` atomically: a temporary file beside it, then a rename.
 void write_file_atomically(const std::string& path, const std::string& text);
 

@@ -98,7 +98,16 @@ int command_replay(const ReplayArgs& args) {
                 static_cast<unsigned long long>(r.divergent_line + 2));
     std::printf("  recorded: %s\n", r.recorded.c_str());
     std::printf("  rerun:    %s\n", r.rerun.c_str());
-    std::printf("  recorded digest %s, rerun digest %s\n", r.trace.digest.c_str(), digest.c_str());
+    if (r.trace.digest == digest) {
+      // The run reproduces what was recorded; the file's lines are not what was written.
+      std::printf(
+          "  the footer's digest %s matches the rerun: the file's event lines were changed "
+          "after it was written\n",
+          digest.c_str());
+    } else {
+      std::printf("  recorded digest %s, rerun digest %s\n", r.trace.digest.c_str(),
+                  digest.c_str());
+    }
   } else {
     std::printf("replay: REPRODUCED (%llu event lines, digest %s)\n",
                 static_cast<unsigned long long>(r.trace.event_lines), digest.c_str());

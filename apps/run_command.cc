@@ -39,11 +39,19 @@ std::uint64_t parse_seed(const std::string& option, const std::string& text) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
     throw UsageError(option + " takes a whole number, not '" + text + "'");
   }
+  // A seed must fit a scenario file (TOML integers are signed 64-bit), since shrink writes one.
+  constexpr std::uint64_t kMaxSeed = 9'000'000'000'000'000'000ULL;
+  std::uint64_t seed = 0;
   try {
-    return std::stoull(text);
+    seed = std::stoull(text);
   } catch (const std::exception&) {
-    throw UsageError(option + " " + text + " is too large for a seed");
+    seed = kMaxSeed + 1;
   }
+  if (seed > kMaxSeed) {
+    throw UsageError(option + " " + text + " is too large for a seed (at most " +
+                     std::to_string(kMaxSeed) + ")");
+  }
+  return seed;
 }
 
 std::vector<std::uint64_t> parse_seed_range(const std::string& text) {
@@ -113,7 +121,15 @@ int command_run(const RunArgs& args) {
   std::vector<std::uint64_t> seeds = scenario.seeds;
   if (!args.seed.empty()) seeds = {parse_seed("--seed", args.seed)};
   if (!args.seeds.empty()) seeds = parse_seed_range(args.seeds);
-  const std::string out = args.out.empty() ? "out/" + scenario.name : args.out;
+  const std::string out = args.out.empty() ? default_out_dir(scenario.name) : args.out;
+  // Found out before anything runs, not after the first seed.
+  std::error_code made;
+  std::filesystem::create_directories(out, made);
+  if (made || !std::filesystem::is_directory(out)) {
+    throw UsageError((args.out.empty() ? "output folder " : "--out ") + out +
+                     ": cannot create it as a folder" +
+                     (made ? " (" + made.message() + ")" : std::string()));
+  }
 
   if (!args.json) {
     std::printf("tracksim %s: scenario %s (%s)\n", std::string(tracksim_version()).c_str(),

@@ -2,6 +2,7 @@
 #include "apps/shrink.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "apps/run_output.h"
 #include "apps/trace_file.h"
 #include "model/check.h"
+#include "properties/checkers.h"
 #include "sim/world/faults.h"
 
 namespace tracksim::cli {
@@ -251,6 +253,15 @@ ShrinkResult shrink(const sim::Scenario& scenario, std::uint64_t seed,
     break;
   }
   if (!options.property.empty()) result.property = options.property;
+  const auto& catalogue = properties::property_catalogue();
+  const bool known =
+      result.property == kRequiredProbes ||
+      std::any_of(catalogue.begin(), catalogue.end(),
+                  [&](const properties::PropertyInfo& p) { return p.name == result.property; });
+  if (!known) {
+    throw UsageError("--property " + result.property +
+                     " is not a property (tracksim list properties shows them)");
+  }
   if (std::find(failing.begin(), failing.end(), result.property) == failing.end()) {
     std::string names;
     for (const std::string& n : failing)
@@ -324,7 +335,11 @@ int command_shrink(const ShrinkArgs& args) {
   ShrinkOptions options;
   options.property = args.property;
   options.max_runs = args.max_runs;
-  options.progress = [](const std::string& line) {
+  // On long work only: the latest step, at most every ten seconds.
+  options.progress = [last = std::chrono::steady_clock::now()](const std::string& line) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(10)) return;
+    last = now;
     std::fprintf(stderr, "progress: shrink: %s\n", line.c_str());
     std::fflush(stderr);
   };

@@ -62,6 +62,8 @@ done
 check version 0 "$bin" --version && expect version "$out" "^[0-9]+\.[0-9]+\.[0-9]+"
 check no-command 2 "$bin" && one_line no-command "$err"
 check unknown-option 2 "$bin" run scenarios/seed-stress.toml --frobnicate && one_line unknown-option "$err"
+check unknown-top-option 2 "$bin" --bogus && one_line unknown-top-option "$err" &&
+  expect unknown-top-option "$err" "unknown option '--bogus'"
 check unknown-command 2 "$bin" frobnicate && one_line unknown-command "$err" &&
   expect unknown-command-named "$err" "unknown command 'frobnicate'"
 
@@ -134,6 +136,12 @@ check run-bad-seeds 2 "$bin" run scenarios/seed-stress.toml --seeds 5 && one_lin
 check run-empty-seeds 2 "$bin" run scenarios/seed-stress.toml --seeds 5..2 && one_line run-empty-seeds "$err"
 check run-seed-and-seeds 2 "$bin" run scenarios/seed-stress.toml --seed 1 --seeds 1..2 && one_line run-seed-and-seeds "$err"
 check run-bad-seed 2 "$bin" run scenarios/seed-stress.toml --seed -3 && one_line run-bad-seed "$err"
+# A seed must fit a scenario file, since shrink writes one.
+check run-huge-seed 2 "$bin" run scenarios/seed-stress.toml --seed 18446744073709551615 &&
+  one_line run-huge-seed "$err" && expect run-huge-seed "$err" "too large for a seed"
+touch "$work/a-file"
+check run-out-not-a-folder 2 "$bin" run scenarios/seed-stress.toml --seed 1 --out "$work/a-file" &&
+  one_line run-out-not-a-folder "$err" && expect run-out-not-a-folder-nothing-run "[$out]" '^\[\]$'
 check run-bad-impl 2 "$bin" run scenarios/seed-stress.toml --impl newest && one_line run-bad-impl "$err"
 check run-bad-mutant 2 "$bin" run scenarios/seed-stress.toml --mutant no_such_bug && one_line run-bad-mutant "$err"
 check run-bad-schedule 2 "$bin" run scenarios/seed-stress.toml --schedule chaos && one_line run-bad-schedule "$err"
@@ -178,6 +186,9 @@ check shrink-passing 2 "$bin" shrink "$work/traced/seed-1/trace.jsonl" --out "$w
   one_line shrink-passing "$err" && expect shrink-passing "$err" "nothing to shrink"
 check shrink-bad-property 2 "$bin" shrink "$trace" --property run_completed --out "$work/x" &&
   one_line shrink-bad-property "$err"
+check shrink-unknown-property 2 "$bin" shrink "$trace" --property nosuch --out "$work/x" &&
+  one_line shrink-unknown-property "$err" &&
+  expect shrink-unknown-property "$err" "nosuch is not a property"
 check shrink-json 0 "$bin" shrink --json --max-runs 5 "$trace" --out "$work/shrunk-json" &&
   expect shrink-json "$out" '"budget_spent": true'
 check shrink-truncated 2 "$bin" shrink "$work/truncated.jsonl" && one_line shrink-truncated "$err"

@@ -97,7 +97,7 @@ struct Value {
 // fields accept.
 std::string toml_number(double x) {
   // Whole numbers print in full ("100000", not "1e+05"), for people reading docs and messages.
-  if (std::isfinite(x) && x == std::trunc(x) && std::abs(x) < 1e15) {
+  if (std::isfinite(x) && x == std::trunc(x) && std::abs(x) <= 9.0e18) {
     return std::to_string(static_cast<std::int64_t>(x));
   }
   char digits[32];
@@ -564,7 +564,8 @@ const std::vector<Field>& fields() {
             },
             [](const Scenario& s) { return toml_strings(s.properties); }},
       Field{"properties", "require_probes", Type::kStringArray, 0, 0,
-            "probes the run must reach at least once, or it fails (`tracksim list probes`)",
+            "probes the run must reach at least once, or it fails (names in docs/world.md and "
+            "docs/client.md; a run's summary.json counts those it reached)",
             [](Scenario& s, const Value& v) {
               s.require_probes = v.texts;
               return std::string();

@@ -89,11 +89,15 @@ DeliveryTracking document(const std::string& id) {
 
 StorageConfig instant_storage() {
   StorageConfig config;
-  for (LatencyConfig* l : {&config.request_latency, &config.reply_latency, &config.find_latency,
-                           &config.update_latency, &config.insert_latency, &config.save_latency,
-                           &config.connect_latency, &config.upsert_gap}) {
-    *l = LatencyConfig{.mean_ms = 0, .stddev_ms = 0};
-  }
+  const LatencyConfig none{.mean_ms = 0, .stddev_ms = 0};
+  config.request_latency = none;
+  config.reply_latency = none;
+  config.find_latency = none;
+  config.update_latency = none;
+  config.insert_latency = none;
+  config.save_latency = none;
+  config.connect_latency = none;
+  config.upsert_gap = none;
   return config;
 }
 
