@@ -1,6 +1,7 @@
 // The compare subcommand; see compare.h.
 #include "apps/compare.h"
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -102,10 +103,14 @@ int command_compare(const CompareArgs& args) {
                                  .b = reports::ComparisonSide(args.b)};
   std::fprintf(stderr, "compare: %s, %zu seed(s), %s against %s\n", loaded.name.c_str(),
                seeds.size(), args.a.c_str(), args.b.c_str());
+  // A progress line on long work only, at most every ten seconds.
+  auto last_progress = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < seeds.size(); ++i) {
     comparison.a.add(run_seed(a, seeds[i]).summary);
     comparison.b.add(run_seed(b, seeds[i]).summary);
-    if (seeds.size() > 10 && (i + 1) % 10 == 0 && i + 1 < seeds.size()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (i + 1 < seeds.size() && now - last_progress >= std::chrono::seconds(10)) {
+      last_progress = now;
       std::fprintf(stderr, "progress: %zu of %zu seeds\n", i + 1, seeds.size());
     }
   }
