@@ -22,7 +22,8 @@ const std::string_view kReportStyle = R"css(
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
        margin: 0 auto; padding: 16px 24px 48px; max-width: 1280px; }
 h1 { font-size: 22px; margin: 0 0 4px; overflow-wrap: anywhere; }
-h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line);
+     padding-bottom: 4px; }
 h3 { font-size: 14px; margin: 14px 0 4px; }
 code, pre { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 pre { background: var(--bg); padding: 8px; overflow: auto; }
@@ -37,7 +38,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.fail td.verdict-cell { color: var(--fail); font-weight: 700; }
 tr.pass td.verdict-cell { color: var(--ok); }
 ul.witnesses { margin: 0; padding-left: 18px; }
-.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 0 24px; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr));
+           gap: 0 24px; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px 24px; }
 .charts figure { margin: 0; }
 figcaption { font-weight: 600; font-size: 13px; }
@@ -65,7 +67,8 @@ svg .axis text, svg .lane-label { font-size: 11px; fill: var(--ink); }
 svg .axis line { stroke: #eaeef2; }
 svg .lane-sep { stroke: var(--line); }
 svg .op { cursor: pointer; }
-svg .op.ok { fill: var(--ok); } svg .op.fail { fill: var(--fail); } svg .op.pse { fill: var(--pse); }
+svg .op.ok { fill: var(--ok); } svg .op.fail { fill: var(--fail); }
+svg .op.pse { fill: var(--pse); }
 svg .op.unknown { fill: var(--unknown); } svg .op.pending { fill: var(--pending); }
 svg .op.violating { stroke: #000; stroke-width: 1.5; }
 svg .op.focus { stroke: #000; stroke-width: 3; }
@@ -80,7 +83,8 @@ svg .fault { fill: #f4b400; opacity: 0.9; }
 svg .band { fill: #f4b400; opacity: 0.12; pointer-events: none; }
 svg .band.storage_failover { fill: var(--fail); }
 svg .drag { fill: #4a89dc; opacity: 0.15; }
-a.op-link, a.commit-link { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
+a.op-link, a.commit-link { font-family: ui-monospace, "DejaVu Sans Mono", monospace;
+                           font-size: 12px; }
 .none { color: var(--muted); }
 )css";
 
@@ -233,8 +237,9 @@ const std::string_view kReportScript = R"js(
 
       leasesBy[d].forEach(function (l) {
         if (!inWindow(l[1], l[3])) return;
-        var held = svg('rect', { 'class': 'lease', x: clampX(l[1]), y: leaseY,
-                                 width: Math.max(1.5, clampX(l[2]) - clampX(l[1])), height: 5 }, root);
+        var width = Math.max(1.5, clampX(l[2]) - clampX(l[1]));
+        var held = svg('rect', { 'class': 'lease', x: clampX(l[1]), y: leaseY, width: width,
+                                 height: 5 }, root);
         tip(held, 'operationLock held by ' + l[4] + ' from ' + fmt(l[1]) + ' to ' + fmt(l[2]) +
             ' (lease until ' + fmt(l[3]) + ', ' + l[5] + ')');
         if (l[5] === 'expired' || l[5] === 'open') {
@@ -250,7 +255,8 @@ const std::string_view kReportScript = R"js(
         var tx = x(tr[1]);
         var mark = svg('line', { 'class': 'transition', x1: tx, x2: tx, y1: top + 2,
                                  y2: opsY + rows * ROW_H }, root);
-        tip(mark, 'status ' + tr[2] + ' → ' + tr[3] + ' at ' + fmt(tr[1]) + ' (commit ' + tr[4] + ')');
+        tip(mark, 'status ' + tr[2] + ' → ' + tr[3] + ' at ' + fmt(tr[1]) +
+                  ' (commit ' + tr[4] + ')');
         // Labels are drawn only where the previous one has ended (about 6 px a character).
         if (tx > lastLabelX) {
           svg('text', { 'class': 'transition-label', x: tx + 2, y: top + 11 }, root, tr[3]);

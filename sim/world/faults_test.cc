@@ -103,16 +103,30 @@ TEST(FaultTimeline, CombinesBaseAndBurstAsIndependentCausesPerTarget) {
   EXPECT_EQ(timeline.latency_factor("anything", millis(500)), 1);
 }
 
-TEST(FaultInjector, ScenarioFaultsBecomeWindowsAndAreLoggedWhenTheyStrike) {
-  Simulation sim(KernelOptions{.seed = 1, .strategy = ScheduleStrategy::kFifo});
+// A fault injector wired to a storage server, a network and a fleet of devices.
+struct InjectorWorld {
+  explicit InjectorWorld(std::uint64_t seed)
+      : sim(KernelOptions{.seed = seed, .strategy = ScheduleStrategy::kFifo}),
+        probes(&sim),
+        storage(sim, StorageConfig{}, history, probes),
+        network(sim, LinkConfig{}),
+        devices(sim, &network, DeviceConfig{}),
+        log(sim, history),
+        injector(sim, log, timeline, storage, network, &devices) {}
+
+  Simulation sim;
   History history;
-  Probes probes(&sim);
-  StorageServer storage(sim, StorageConfig{}, history, probes);
-  Network network(sim, LinkConfig{});
-  DeviceFleet devices(sim, &network, DeviceConfig{});
-  FaultLog log(sim, history);
+  Probes probes;
+  StorageServer storage;
+  Network network;
+  DeviceFleet devices;
+  FaultLog log;
   FaultTimeline timeline;
-  FaultInjector injector(sim, log, timeline, storage, network, &devices);
+  FaultInjector injector;
+};
+
+TEST(FaultInjector, ScenarioFaultsBecomeWindowsAndAreLoggedWhenTheyStrike) {
+  InjectorWorld w(1);
 
   const std::vector<FaultSpec> faults = {
       {.kind = FaultKind::kPartition, .at_s = 1, .duration_s = 2, .target = "driver-1"},
@@ -123,66 +137,50 @@ TEST(FaultInjector, ScenarioFaultsBecomeWindowsAndAreLoggedWhenTheyStrike) {
       {.kind = FaultKind::kOffline, .at_s = 100, .duration_s = 1, .target = "driver-1"},
   };
   for (const FaultSpec& fault : faults)
-    EXPECT_TRUE(injector.schedule(fault));
-  sim.run(seconds(50));
+    EXPECT_TRUE(w.injector.schedule(fault));
+  w.sim.run(seconds(50));
 
-  EXPECT_TRUE(network.cut("driver-1", seconds(2)));
-  EXPECT_TRUE(storage.unavailable(millis(2500)));
-  EXPECT_NE(timeline.active(Burst::kMessageLoss, "driver-9", millis(3500)), nullptr);
-  const DeviceClock& clock = devices.clock("driver-2");
+  EXPECT_TRUE(w.network.cut("driver-1", seconds(2)));
+  EXPECT_TRUE(w.storage.unavailable(millis(2500)));
+  EXPECT_NE(w.timeline.active(Burst::kMessageLoss, "driver-9", millis(3500)), nullptr);
+  const DeviceClock& clock = w.devices.clock("driver-2");
   EXPECT_NEAR(to_seconds(clock.read(seconds(4)) - clock.read(seconds(4) - 1)), -30, 1e-6);
-  EXPECT_FALSE(devices.app_up("driver-3", seconds(10)));
+  EXPECT_FALSE(w.devices.app_up("driver-3", seconds(10)));
   // The run stopped at 50 s: the offline window at 100 s has not struck, so it is not logged.
-  ASSERT_EQ(history.faults().size(), 5u);
-  EXPECT_EQ(history.faults()[0].kind, "partition");
-  EXPECT_EQ(history.faults()[0].time_ns, seconds(1));
-  EXPECT_EQ(history.faults()[0].duration_ns, seconds(2));
-  EXPECT_EQ(history.faults()[4].kind, "app_restart");
-  EXPECT_EQ(log.count("clock_jump"), 1u);
+  ASSERT_EQ(w.history.faults().size(), 5u);
+  EXPECT_EQ(w.history.faults()[0].kind, "partition");
+  EXPECT_EQ(w.history.faults()[0].time_ns, seconds(1));
+  EXPECT_EQ(w.history.faults()[0].duration_ns, seconds(2));
+  EXPECT_EQ(w.history.faults()[4].kind, "app_restart");
+  EXPECT_EQ(w.log.count("clock_jump"), 1u);
 }
 
 TEST(FaultInjector, ADeviceFaultForEveryAppStrikesEachDevice) {
-  Simulation sim(KernelOptions{.seed = 1, .strategy = ScheduleStrategy::kFifo});
-  History history;
-  Probes probes(&sim);
-  StorageServer storage(sim, StorageConfig{}, history, probes);
-  Network network(sim, LinkConfig{});
-  DeviceFleet devices(sim, &network, DeviceConfig{});
-  FaultLog log(sim, history);
-  FaultTimeline timeline;
-  FaultInjector injector(sim, log, timeline, storage, network, &devices);
-  injector.set_devices({"driver-1", "driver-2"});
-  EXPECT_TRUE(injector.schedule(
+  InjectorWorld w(1);
+  w.injector.set_devices({"driver-1", "driver-2"});
+  EXPECT_TRUE(w.injector.schedule(
       {.kind = FaultKind::kAppRestart, .at_s = 1, .duration_s = 2, .target = "*"}));
-  EXPECT_FALSE(devices.app_up("driver-1", millis(1500)));
-  EXPECT_FALSE(devices.app_up("driver-2", millis(1500)));
-  EXPECT_TRUE(devices.app_up("driver-3", millis(1500)));
+  EXPECT_FALSE(w.devices.app_up("driver-1", millis(1500)));
+  EXPECT_FALSE(w.devices.app_up("driver-2", millis(1500)));
+  EXPECT_TRUE(w.devices.app_up("driver-3", millis(1500)));
 }
 
 TEST(FaultInjector, RandomWindowsAreDrawnPerDeviceFromTheDrawnRates) {
-  Simulation sim(KernelOptions{.seed = 2, .strategy = ScheduleStrategy::kFifo});
-  History history;
-  Probes probes(&sim);
-  StorageServer storage(sim, StorageConfig{}, history, probes);
-  Network network(sim, LinkConfig{});
-  DeviceFleet devices(sim, &network, DeviceConfig{});
-  FaultLog log(sim, history);
-  FaultTimeline timeline;
-  FaultInjector injector(sim, log, timeline, storage, network, &devices);
+  InjectorWorld w(2);
   RandomFaultsConfig drawn;
   drawn.offline_per_driver_hour = 10;
   drawn.app_restarts_per_driver_hour = 5;
-  injector.schedule_random(drawn, seconds(3600), {"driver-1", "driver-2"});
-  sim.run(seconds(3600 * 2));
+  w.injector.schedule_random(drawn, seconds(3600), {"driver-1", "driver-2"});
+  w.sim.run(seconds(3600 * 2));
   // About 18 tunnels and 10 restarts over both drivers (Poisson: give or take 4 and 3); no
   // partitions, no clock jumps.
-  EXPECT_GT(log.count("offline"), 6u);
-  EXPECT_LT(log.count("offline"), 32u);
-  EXPECT_GT(log.count("app_restart"), 1u);
-  EXPECT_LT(log.count("app_restart"), 21u);
-  EXPECT_EQ(log.count("partition"), 0u);
-  EXPECT_EQ(log.count("clock_jump"), 0u);
-  EXPECT_FALSE(devices.restarts("driver-2").empty());
+  EXPECT_GT(w.log.count("offline"), 6u);
+  EXPECT_LT(w.log.count("offline"), 32u);
+  EXPECT_GT(w.log.count("app_restart"), 1u);
+  EXPECT_LT(w.log.count("app_restart"), 21u);
+  EXPECT_EQ(w.log.count("partition"), 0u);
+  EXPECT_EQ(w.log.count("clock_jump"), 0u);
+  EXPECT_FALSE(w.devices.restarts("driver-2").empty());
 }
 
 }  // namespace
