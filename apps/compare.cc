@@ -24,37 +24,6 @@ struct CompareArgs {
   bool json = false;
 };
 
-// TODO(cli-shared): `run` parses --seeds the same way; one shared parser would keep the two
-// commands' messages identical.
-std::vector<std::uint64_t> parse_seeds(const std::string& text) {
-  constexpr std::uint64_t kMaxSeeds = 100'000;
-  const auto dots = text.find("..");
-  auto whole = [&](const std::string& part) -> std::uint64_t {
-    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
-        part.size() > 19 || std::stoull(part) > 9'000'000'000'000'000'000ULL) {
-      throw UsageError("compare: --seeds must look like A..B with whole numbers, not '" + text +
-                       "'");
-    }
-    return std::stoull(part);
-  };
-  if (dots == std::string::npos) {
-    throw UsageError("compare: --seeds must look like A..B, not '" + text + "'");
-  }
-  const std::uint64_t from = whole(text.substr(0, dots));
-  const std::uint64_t to = whole(text.substr(dots + 2));
-  if (to < from) throw UsageError("compare: --seeds " + text + ": the range is empty (B < A)");
-  if (to - from >= kMaxSeeds) {
-    throw UsageError("compare: --seeds " + text + ": at most " + std::to_string(kMaxSeeds) +
-                     " seeds");
-  }
-  std::vector<std::uint64_t> seeds;
-  for (std::uint64_t s = from;; ++s) {
-    seeds.push_back(s);
-    if (s == to) break;
-  }
-  return seeds;
-}
-
 // "fixed", "legacy", or "fixed+m1,m2": sets the scenario's implementation and its mutants.
 void apply_implementation(sim::Scenario& scenario, const std::string& option,
                           const std::string& spec) {
@@ -93,7 +62,7 @@ int command_compare(const CompareArgs& args) {
   apply_overrides(a, Overrides{});
   apply_overrides(b, Overrides{});
   const std::vector<std::uint64_t> seeds =
-      args.seeds.empty() ? loaded.seeds : parse_seeds(args.seeds);
+      args.seeds.empty() ? loaded.seeds : parse_seed_range(args.seeds);
   const std::string out = args.out.empty() ? default_out_dir(loaded.name) : args.out;
 
   reports::Comparison comparison{.scenario_name = loaded.name,

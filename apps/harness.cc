@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "apps/cli.h"
 #include "apps/line_sinks.h"
 #include "properties/checkers.h"
 
@@ -155,6 +156,55 @@ Divergence check_determinism(const sim::Scenario& scenario, std::uint64_t seed) 
   if (d.first.empty()) d.first = "(the first run ended before this line)";
   if (d.second.empty()) d.second = "(the second run ended before this line)";
   return d;
+}
+
+namespace {
+constexpr std::uint64_t kMaxSeedsPerRun = 1'000'000;
+}  // namespace
+
+std::uint64_t parse_seed(const std::string& option, const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw UsageError(option + " takes a whole number, not '" + text + "'");
+  }
+  // A seed must fit a scenario file (TOML integers are signed 64-bit), since shrink writes one.
+  constexpr std::uint64_t kMaxSeed = 9'000'000'000'000'000'000ULL;
+  std::uint64_t seed = 0;
+  try {
+    seed = std::stoull(text);
+  } catch (const std::exception&) {
+    seed = kMaxSeed + 1;
+  }
+  if (seed > kMaxSeed) {
+    throw UsageError(option + " " + text + " is too large for a seed (at most " +
+                     std::to_string(kMaxSeed) + ")");
+  }
+  return seed;
+}
+
+std::vector<std::uint64_t> parse_seed_range(const std::string& text) {
+  const auto dots = text.find("..");
+  if (dots == std::string::npos) {
+    throw UsageError("--seeds must look like A..B, not '" + text + "'");
+  }
+  const std::string a = text.substr(0, dots);
+  const std::string b = text.substr(dots + 2);
+  if (a.empty() || b.empty()) {
+    throw UsageError("--seeds must look like A..B with whole numbers, not '" + text + "'");
+  }
+  auto whole = [&](const std::string& part) { return parse_seed("--seeds", part); };
+  const std::uint64_t from = whole(a);
+  const std::uint64_t to = whole(b);
+  if (to < from) throw UsageError("--seeds " + text + ": the range is empty (B < A)");
+  if (to - from >= kMaxSeedsPerRun) {
+    throw UsageError("--seeds " + text + ": at most " + std::to_string(kMaxSeedsPerRun) +
+                     " seeds per run");
+  }
+  std::vector<std::uint64_t> seeds;
+  for (std::uint64_t s = from;; ++s) {
+    seeds.push_back(s);
+    if (s == to) break;
+  }
+  return seeds;
 }
 
 std::string default_out_dir(const std::string& scenario_name) {

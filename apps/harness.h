@@ -67,6 +67,11 @@ Divergence check_determinism(const sim::Scenario& scenario, std::uint64_t seed);
 std::string rerun_command(const std::string& scenario_path, std::uint64_t seed,
                           const Overrides& overrides);
 
+// A seed as typed after `option` (whole decimal digits, at most 9e18, which a scenario file can
+// hold), and a --seeds range A..B inclusive; both throw UsageError saying what is wrong.
+std::uint64_t parse_seed(const std::string& option, const std::string& text);
+std::vector<std::uint64_t> parse_seed_range(const std::string& text);
+
 // Where a command writes when given no --out: out/NAME, with the scenario's name made one plain
 // folder name (anything but letters, digits, '-', '_' and '.' becomes '_'; no leading '.').
 std::string default_out_dir(const std::string& scenario_name);
